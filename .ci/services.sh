@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL, Redis and RabbitMQ answer on loopback: install what is
+# missing (apt-get), start what is down, and wait (bounded) until each answers.
+set -euo pipefail
+
+log() { printf '[services] %s\n' "$*"; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {  # name port seconds
+  local i
+  for ((i = 0; i < $3 * 2; i++)); do
+    if port_open "$2"; then log "$1 is up on 127.0.0.1:$2"; return 0; fi
+    sleep 0.5
+  done
+  log "$1 did not come up on 127.0.0.1:$2 within $3 s"; return 1
+}
+
+# PostgreSQL
+if ! command -v pg_ctlcluster >/dev/null; then log "installing postgresql"; apt_install postgresql; fi
+if ! port_open 5432; then
+  log "starting postgresql"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+fi
+wait_port postgresql 5432 60
+# The tests connect as postgres over TCP with trust auth to database "test".
+if command -v psql >/dev/null; then
+  if ! psql -h 127.0.0.1 -U postgres -tAc "select 1" postgres >/dev/null 2>&1; then
+    log "PostgreSQL does not accept user postgres over TCP; the PostgreSQL tests will say why"
+  elif ! psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname='test'" postgres | grep -q 1; then
+    psql -h 127.0.0.1 -U postgres -c "create database test" postgres
+  fi
+fi
+
+# Redis
+if ! command -v redis-server >/dev/null; then log "installing redis"; apt_install redis-server; fi
+if ! port_open 6379; then
+  log "starting redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+fi
+wait_port redis 6379 30
+
+# RabbitMQ
+if ! command -v rabbitmq-server >/dev/null; then log "installing rabbitmq"; apt_install rabbitmq-server; fi
+if ! port_open 5672; then
+  log "starting rabbitmq"
+  rabbitmq-server -detached || true
+fi
+wait_port rabbitmq 5672 120

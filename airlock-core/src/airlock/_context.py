@@ -1,0 +1,38 @@
+"""The context variables that make scopes per-thread, per-task and per-greenlet."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from airlock.protocols import Policy
+
+#: The innermost open scope, a ``PolicyGuard`` while a policy runs, or ``None``.
+current_scope: ContextVar[Any] = ContextVar("airlock_current_scope", default=None)
+
+#: Policies layered with ``airlock.policy()``, outermost first.
+policy_stack: ContextVar[tuple[Policy, ...]] = ContextVar("airlock_policy_stack", default=())
+
+# Scope lifecycle states. Plain ints: ``enqueue()`` compares one on every call.
+NEW = 0
+OPEN = 1
+EXITED = 2
+FLUSHED = 3
+DISCARDED = 4
+GUARDED = 5
+
+
+class PolicyGuard:
+    """Stands in for the current scope while a policy callback runs.
+
+    ``enqueue()`` sees a state other than ``OPEN`` and refuses, so a policy
+    cannot create intents, whichever scope is current around it.
+    """
+
+    __slots__ = ("scope",)
+    _state = GUARDED
+
+    def __init__(self, scope: Any) -> None:
+        self.scope = scope

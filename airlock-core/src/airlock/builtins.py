@@ -1,0 +1,40 @@
+"""airlock-core's own plugin, registered through the same hooks as any other.
+
+It is the ``core`` entry point of the ``airlock`` group; when plugin autoload
+is off, ``airlock.plugins`` registers it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from airlock.executors import sync_executor
+from airlock.hookspecs import hookimpl
+from airlock.policies import AllowAll, AssertNoEffects, Dedupe, DropAll, LogOnFlush
+from airlock.protocols import Policy
+from airlock.scopes import Scope
+
+
+@hookimpl
+def airlock_register_executors() -> Mapping[str, Callable[..., Any]]:
+    """Core's executor: ``sync`` runs intents in-process at flush."""
+    return {"sync": sync_executor}
+
+
+@hookimpl
+def airlock_register_policies() -> Mapping[str, Callable[..., Policy]]:
+    """Core's policies, by the names used in configuration."""
+    return {
+        "allow_all": AllowAll,
+        "drop_all": DropAll,
+        "assert_no_effects": AssertNoEffects,
+        "log_on_flush": LogOnFlush,
+        "dedupe": Dedupe,
+    }
+
+
+@hookimpl
+def airlock_register_scopes() -> Mapping[str, type[Scope]]:
+    """Core's scope: ``default`` flushes at the end of the block."""
+    return {"default": Scope}

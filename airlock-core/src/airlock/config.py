@@ -1,0 +1,120 @@
+"""Process-wide defaults for new scopes; explicit arguments to ``scope()`` always win."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from airlock import plugins
+from airlock.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from airlock.protocols import Policy
+    from airlock.scopes import Scope
+
+EXECUTOR_ENV = "AIRLOCK_EXECUTOR"
+
+
+class Defaults:
+    """The resolved defaults: what a scope uses for whatever it is not given."""
+
+    __slots__ = ("executor", "make_policy", "scope_cls", "scope_kwargs", "sources")
+
+    def __init__(
+        self,
+        executor: Callable[..., Any],
+        make_policy: Callable[[], Policy],
+        scope_cls: type[Scope],
+        scope_kwargs: Mapping[str, Any],
+        sources: Mapping[str, Any],
+    ) -> None:
+        self.executor = executor
+        self.make_policy = make_policy
+        self.scope_cls = scope_cls
+        self.scope_kwargs = dict(scope_kwargs)
+        self.sources = dict(sources)
+
+
+_configured: dict[str, Any] = {}
+_defaults: Defaults | None = None
+
+
+def current() -> Defaults:
+    """The defaults in force, resolved (and plugins loaded) on first use."""
+    global _defaults
+    if _defaults is None:
+        plugins.load()
+        _defaults = _resolve(_configured)
+    return _defaults
+
+
+def _resolve(sources: Mapping[str, Any]) -> Defaults:
+    executor_source = "executor passed to airlock.configure()"
+    executor = sources.get("executor")
+    if executor is None and os.environ.get(EXECUTOR_ENV):
+        executor = os.environ[EXECUTOR_ENV]
+        executor_source = f"{EXECUTOR_ENV} environment variable"
+    kwargs = sources.get("scope_kwargs") or {}
+    if not isinstance(kwargs, Mapping):
+        raise UsageError(f"scope_kwargs must be a mapping of keyword arguments, got {kwargs!r}.")
+    return Defaults(
+        executor=plugins.resolve_executor(executor or "sync", source=executor_source),
+        make_policy=plugins.policy_factory(sources.get("policy") or "allow_all"),
+        scope_cls=plugins.resolve_scope_class(sources.get("scope_cls") or "default"),
+        scope_kwargs=kwargs,
+        sources={**sources, "executor": executor or "sync"},
+    )
+
+
+def configure(
+    *,
+    executor: object = None,
+    policy: object = None,
+    scope_cls: object = None,
+    scope_kwargs: Mapping[str, Any] | None = None,
+) -> None:
+    """Set the defaults for every scope opened from now on, anywhere in the process.
+
+    Each of ``executor``, ``policy`` and ``scope_cls`` may be the object
+    itself, a registered name (``"celery"``, ``"drop_all"``, ``"django"``) or
+    a dotted path. ``None`` leaves a setting as it is. Everything is resolved
+    now, so a typo fails here, and a failed call changes nothing.
+    A policy given as an instance is shared by all scopes; give a class or
+    name for policies that keep state (such as ``Dedupe``).
+    """
+    global _defaults
+    given = {
+        "executor": executor,
+        "policy": policy,
+        "scope_cls": scope_cls,
+        "scope_kwargs": scope_kwargs,
+    }
+    merged = {**_configured, **{k: v for k, v in given.items() if v is not None}}
+    plugins.load()
+    resolved = _resolve(merged)
+    _configured.clear()
+    _configured.update(merged)
+    _defaults = resolved
+
+
+def get_configuration() -> dict[str, Any]:
+    """The defaults in force: resolved objects under ``executor``, ``policy``
+    (a fresh instance), ``scope_cls`` and ``scope_kwargs``."""
+    defaults = current()
+    return {
+        "executor": defaults.executor,
+        "policy": defaults.make_policy(),
+        "scope_cls": defaults.scope_cls,
+        "scope_kwargs": dict(defaults.scope_kwargs),
+    }
+
+
+def reset_configuration() -> None:
+    """Forget everything ``configure()`` set; ``AIRLOCK_EXECUTOR`` is read again."""
+    global _defaults
+    _configured.clear()
+    _defaults = None

@@ -1,0 +1,98 @@
+"""The hooks a plugin may implement, in the style of ``_pytest/hookspec.py``.
+
+Registry hooks are called once, when airlock first looks a name up, and return
+mappings of names to objects. Lifecycle hooks are called with keyword
+arguments only; an implementation may accept any subset of them. While no
+plugin implements a lifecycle hook, airlock does not call it at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from airlock.intents import Intent
+    from airlock.protocols import Policy
+    from airlock.scopes import Scope
+
+hookspec = pluggy.HookspecMarker("airlock")
+hookimpl = pluggy.HookimplMarker("airlock")
+
+
+@hookspec
+def airlock_register_executors() -> Mapping[str, Callable[..., Any]]:
+    """Return executors by name, e.g. ``{"celery": celery_executor}``.
+
+    Called once, at the first name lookup. A name offered by two plugins is an
+    error when it is looked up, naming both distributions.
+    """
+
+
+@hookspec
+def airlock_register_policies() -> Mapping[str, Callable[..., Policy]]:
+    """Return policy factories by name, e.g. ``{"drop_all": DropAll}``.
+
+    Called once, at the first name lookup. A factory is called with no
+    arguments each time a scope is configured with its name.
+    """
+
+
+@hookspec
+def airlock_register_scopes() -> Mapping[str, type[Scope]]:
+    """Return ``Scope`` subclasses by name, e.g. ``{"django": DjangoScope}``.
+
+    Called once, at the first name lookup.
+    """
+
+
+@hookspec
+def airlock_intent_enqueued(scope: Scope, intent: Intent) -> None:
+    """Called after ``intent`` was buffered in ``scope`` and passed ``on_enqueue``.
+
+    The return value is ignored. Raising propagates to the ``enqueue()`` call.
+    """
+
+
+@hookspec
+def airlock_intent_dispatched(intent: Intent, executor: Callable[..., Any]) -> None:
+    """Called after ``executor`` accepted ``intent`` during a flush.
+
+    For a batch (``dispatch_many``) it is called once per intent after the batch
+    went out. The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_intent_dropped(intent: Intent, policy: Policy) -> None:
+    """Called when ``policy`` (a scope or layered policy) dropped ``intent`` at flush.
+
+    The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_dispatch_failed(intent: Intent, error: BaseException) -> None:
+    """Called for each intent the executor failed to dispatch, before ``DispatchError``.
+
+    The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_scope_discarded(scope: Scope, intents: Sequence[Intent]) -> None:
+    """Called when ``scope`` discarded its buffer; ``intents`` are the lost intents.
+
+    The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_check() -> Iterable[str]:
+    """Called by ``airlock check`` after the configuration is resolved.
+
+    Return problems found in the plugin's own configuration, each a sentence
+    that says what is wrong and how to fix it; return nothing when all is well.
+    """

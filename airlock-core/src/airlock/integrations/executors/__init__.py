@@ -1,0 +1,1 @@
+"""Seed-compatible executor paths: ``sync`` here, the others in their distributions."""

@@ -1,0 +1,9 @@
+"""Seed path for the ``celery_executor``; it lives in airlock-celery."""
+
+from airlock.integrations import require
+
+require("airlock_celery", "airlock-celery")
+
+from airlock_celery import celery_executor  # noqa: E402
+
+__all__ = ["celery_executor"]

@@ -1,0 +1,150 @@
+"""What an effect is (``Intent``) and how code expresses one (``enqueue``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from airlock import _context
+from airlock._context import OPEN, current_scope, policy_stack
+from airlock.errors import NoScopeError, PolicyEnqueueError, ScopeStateError, UsageError
+from airlock.plugins import lifecycle as _hooks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from airlock.protocols import Policy
+    from airlock.scopes import Scope
+
+#: Shared by every intent enqueued without keyword arguments (saves a dict each).
+NO_KWARGS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Intent:
+    """One buffered effect: a task, its arguments and how to dispatch it.
+
+    Intents compare and hash by identity: two calls with the same arguments
+    are two effects. ``origin`` is the scope the intent was enqueued in, so a
+    parent can tell its own intents from those it captured.
+    """
+
+    __slots__ = ("task", "args", "kwargs", "dispatch_options", "local_policies", "origin")
+
+    task: Callable[..., Any] | str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    dispatch_options: Mapping[str, Any] | None
+    local_policies: tuple[Policy, ...]
+    origin: Scope | None
+
+    def __init__(
+        self,
+        task: Callable[..., Any] | str,
+        args: tuple[Any, ...] = (),
+        kwargs: Mapping[str, Any] = NO_KWARGS,
+        dispatch_options: Mapping[str, Any] | None = None,
+        local_policies: tuple[Policy, ...] = (),
+        origin: Scope | None = None,
+    ) -> None:
+        self.task = task
+        self.args = args
+        self.kwargs = kwargs
+        self.dispatch_options = dispatch_options
+        self.local_policies = local_policies
+        self.origin = origin
+
+    @property
+    def name(self) -> str:
+        """The task's short name (``send_email``), used by ``BlockTasks`` and logs."""
+        return task_name(self.task)
+
+    def __repr__(self) -> str:
+        parts = [repr(a) for a in self.args]
+        parts.extend(f"{k}={v!r}" for k, v in self.kwargs.items())
+        options = f" options={dict(self.dispatch_options)!r}" if self.dispatch_options else ""
+        return f"<Intent {self.name}({', '.join(parts)}){options}>"
+
+
+def task_name(task: object) -> str:
+    """The short name of a task: a function, a Celery task, a Dramatiq actor or a string."""
+    if isinstance(task, str):
+        return task.rpartition(".")[2]
+    for attribute in ("actor_name", "name"):
+        value = getattr(task, attribute, None)
+        if isinstance(value, str):
+            return value.rpartition(".")[2]
+    name = getattr(task, "__name__", None)
+    if isinstance(name, str):
+        return name
+    func = getattr(task, "func", None)  # functools.partial
+    if func is not None:
+        return task_name(func)
+    return type(task).__name__
+
+
+def enqueue(
+    task: Callable[..., Any] | str,
+    /,
+    *args: Any,
+    _dispatch_options: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Buffer the intent to run ``task(*args, **kwargs)`` in the current scope.
+
+    Nothing runs here: the scope decides when the effect escapes, policies
+    decide whether, and the executor decides how. ``_dispatch_options`` travel
+    to the executor untouched (``countdown``, ``queue``, ``priority``, ...).
+
+    Raises:
+        UsageError: ``task`` is neither callable nor a string reference, or
+            ``_dispatch_options`` is not a mapping.
+        NoScopeError: no scope is active.
+        PolicyEnqueueError: called from inside a policy callback.
+        ScopeStateError: the current scope has already ended.
+        PolicyViolation: a policy refused the intent (it is not buffered).
+    """
+    if not callable(task) and not isinstance(task, str):
+        raise UsageError(
+            f"airlock.enqueue() needs a callable or a string task reference as its first"
+            f" argument, got {task!r} ({type(task).__name__}). Pass the task itself,"
+            f" e.g. airlock.enqueue(send_email, user_id=1), or its dotted path."
+        )
+    if _dispatch_options is not None:
+        if not isinstance(_dispatch_options, Mapping):
+            raise UsageError(
+                f"_dispatch_options must be a mapping such as {{'countdown': 60}}, got"
+                f" {_dispatch_options!r} ({type(_dispatch_options).__name__})."
+            )
+        _dispatch_options = dict(_dispatch_options)
+    scope = current_scope.get()
+    if scope is None:
+        raise NoScopeError(
+            f"Cannot enqueue {task_name(task)!r} outside a scope. Wrap the code in"
+            f" `with airlock.scope():` or decorate its entry point with @airlock.scoped()."
+        )
+    if scope._state is not OPEN:
+        raise _refusal(scope, task)
+    intent = Intent(
+        task, args, kwargs or NO_KWARGS, _dispatch_options, policy_stack.get(), scope
+    )
+    if scope._screens or intent.local_policies:
+        scope._admit(intent)
+    scope._intents.append(intent)
+    if _hooks.enqueued is not None:
+        _hooks.enqueued(scope=scope, intent=intent)
+
+
+def _refusal(scope: Any, task: object) -> UsageError:
+    if scope._state == _context.GUARDED:
+        return PolicyEnqueueError(
+            f"Cannot enqueue {task_name(task)!r} from inside a policy callback:"
+            f" policies judge intents, they do not create them."
+        )
+    return ScopeStateError(
+        f"Cannot enqueue {task_name(task)!r}: the current scope {scope!r} has already"
+        f" ended. This happens when a thread or task started inside a scope outlives it;"
+        f" give that work its own `airlock.scope()`."
+    )
+

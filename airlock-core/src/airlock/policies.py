@@ -1,0 +1,205 @@
+"""Policies decide *what* escapes: per-intent gates checked at enqueue and at flush."""
+
+from __future__ import annotations
+
+from airlock._context import policy_stack
+from airlock.errors import PolicyViolation, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Iterable
+    from contextvars import Token
+    from types import TracebackType
+    from typing import Any
+
+    from airlock.intents import Intent
+    from airlock.protocols import Policy
+
+
+class AllowAll:
+    """Lets every intent through (the default policy)."""
+
+    def on_enqueue(self, intent: Intent) -> None:
+        """Accept every intent."""
+
+    def allows(self, intent: Intent) -> bool:
+        """Allow every intent."""
+        return True
+
+    def __repr__(self) -> str:
+        return "AllowAll()"
+
+
+class DropAll:
+    """Drops every intent at flush: dry runs, migrations, fixture loads."""
+
+    def on_enqueue(self, intent: Intent) -> None:
+        """Accept every intent into the buffer (so tests can inspect it)."""
+
+    def allows(self, intent: Intent) -> bool:
+        """Allow nothing."""
+        return False
+
+    def __repr__(self) -> str:
+        return "DropAll()"
+
+
+class AssertNoEffects:
+    """Raises ``PolicyViolation`` at the first enqueue: code that must stay pure."""
+
+    def on_enqueue(self, intent: Intent) -> None:
+        """Refuse the intent."""
+        raise PolicyViolation(
+            f"Unexpected side effect {intent!r}: this code runs under AssertNoEffects,"
+            f" which allows no effects at all."
+        )
+
+    def allows(self, intent: Intent) -> bool:
+        """Never reached: ``on_enqueue`` refuses first."""
+        return False
+
+    def __repr__(self) -> str:
+        return "AssertNoEffects()"
+
+
+class BlockTasks:
+    """Drops intents whose task name is in ``names`` (``{"enrich_from_api"}``).
+
+    With ``raise_on_enqueue=True`` a blocked intent raises ``PolicyViolation``
+    at the call site instead of being dropped quietly at flush.
+    """
+
+    def __init__(self, names: Iterable[str] | str, *, raise_on_enqueue: bool = False) -> None:
+        if isinstance(names, str):
+            names = (names,)
+        blocked = frozenset(names)
+        bad = [n for n in blocked if not isinstance(n, str)]
+        if bad:
+            raise UsageError(
+                f"BlockTasks takes task names as strings, e.g. BlockTasks({{'send_email'}});"
+                f" got {bad!r}."
+            )
+        self.names = blocked
+        self.raise_on_enqueue = raise_on_enqueue
+
+    def on_enqueue(self, intent: Intent) -> None:
+        """Refuse a blocked intent when ``raise_on_enqueue`` is set."""
+        if self.raise_on_enqueue and intent.name in self.names:
+            raise PolicyViolation(f"{intent!r} is blocked by {self!r}.")
+
+    def allows(self, intent: Intent) -> bool:
+        """Allow intents whose task is not blocked."""
+        return intent.name not in self.names
+
+    def __repr__(self) -> str:
+        flag = ", raise_on_enqueue=True" if self.raise_on_enqueue else ""
+        return f"BlockTasks({sorted(self.names)!r}{flag})"
+
+
+class LogOnFlush:
+    """Allows everything and logs each intent as it is let through."""
+
+    def __init__(self, logger: logging.Logger | None = None, level: int = 20) -> None:
+        import logging
+
+        self.logger = logger or logging.getLogger("airlock")
+        self.level = level
+
+    def on_enqueue(self, intent: Intent) -> None:
+        """Accept every intent."""
+
+    def allows(self, intent: Intent) -> bool:
+        """Log the intent and allow it."""
+        self.logger.log(self.level, "airlock: dispatching %r", intent)
+        return True
+
+    def __repr__(self) -> str:
+        return f"LogOnFlush(logger={self.logger.name!r})"
+
+
+class Dedupe:
+    """Drops an intent equal (task, args, kwargs) to one this policy already allowed.
+
+    The answer to a loop that enqueues the same task 10,000 times: the first
+    goes out, the copies are dropped. Its memory is its instance, so give each
+    scope its own (``policy=Dedupe()`` or the registered name ``"dedupe"``).
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[Any] = set()
+        self._unhashable: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
+
+    def on_enqueue(self, intent: Intent) -> None:
+        """Accept every intent; duplicates are decided at flush."""
+
+    def allows(self, intent: Intent) -> bool:
+        """Allow the first of each distinct call, drop later copies."""
+        try:
+            key = (intent.task, intent.args, frozenset(intent.kwargs.items()))
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True
+        except TypeError:  # unhashable arguments: compare by equality instead
+            call = (intent.task, intent.args, dict(intent.kwargs))
+            if call in self._unhashable:
+                return False
+            self._unhashable.append(call)
+            return True
+
+    def __repr__(self) -> str:
+        return "Dedupe()"
+
+
+#: Policies whose ``on_enqueue`` does nothing: a scope skips calling it.
+SILENT_ON_ENQUEUE = (AllowAll, DropAll, LogOnFlush, Dedupe)
+
+
+def check_policy(obj: object, what: str = "policy") -> Policy:
+    """Return ``obj`` if it is a policy, else raise a ``UsageError`` saying why."""
+    if not (callable(getattr(obj, "allows", None)) and callable(getattr(obj, "on_enqueue", None))):
+        raise UsageError(
+            f"{what} must be a policy: an object with on_enqueue(intent) and allows(intent),"
+            f" such as airlock.DropAll(); got {obj!r} ({type(obj).__name__})."
+        )
+    return obj  # type: ignore[return-value]
+
+
+class policy:  # noqa: N801  (used like a function: `with airlock.policy(p):`)
+    """Layer ``p`` over every intent enqueued inside the block.
+
+    The intents still go to the current scope's buffer; ``p`` travels with each
+    of them (``intent.local_policies``) and is applied when that scope flushes.
+    """
+
+    __slots__ = ("_policy", "_token")
+
+    def __init__(self, p: Policy) -> None:
+        self._policy = check_policy(p, "airlock.policy() argument")
+        self._token: Token[tuple[Policy, ...]] | None = None
+
+    def __enter__(self) -> Policy:
+        self._token = policy_stack.set((*policy_stack.get(), self._policy))
+        return self._policy
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            policy_stack.reset(self._token)
+            self._token = None
+
+    async def __aenter__(self) -> Policy:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

@@ -1,0 +1,427 @@
+"""Scopes decide *when* effects escape: a buffer with a lifecycle and an edge."""
+
+from __future__ import annotations
+
+
+from airlock import config
+from airlock._context import DISCARDED, EXITED, FLUSHED, GUARDED, NEW, OPEN, PolicyGuard
+from airlock._context import current_scope as _current
+from airlock.errors import PolicyEnqueueError, ScopeStateError, UsageError
+from airlock.executors import dispatch
+from airlock.intents import Intent
+from airlock.plugins import lifecycle as _hooks
+from airlock.plugins import policy_factory, resolve_executor, resolve_scope_class
+from airlock.policies import SILENT_ON_ENQUEUE, AllowAll
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextvars import Token
+    from types import TracebackType
+    from typing import Any, Literal, ParamSpec, TypeVar, overload
+
+    from airlock.protocols import Policy
+
+    P = ParamSpec("P")
+    R = TypeVar("R")
+    S = TypeVar("S", bound="Scope")
+
+_STATE_NAMES = {NEW: "new", OPEN: "open", EXITED: "exited", FLUSHED: "flushed", DISCARDED: "discarded"}
+
+
+class Scope:
+    """A buffer of intents with a lifecycle: open, then flushed or discarded.
+
+    Use it through ``airlock.scope()``. Subclasses change the edge:
+    ``should_flush(error)`` picks flush or discard, ``before_descendant_flushes``
+    decides what nested scopes may release, and ``_dispatch_all(intents)``
+    decides when the allowed intents actually go (``DjangoScope`` defers it to
+    ``transaction.on_commit``).
+
+    ``on_dispatch_error`` is ``"stop"`` (default: the first executor failure
+    ends the flush) or ``"continue"`` (try every intent, then report); either
+    way a failure raises ``DispatchError`` with the full accounting.
+    """
+
+    __slots__ = (
+        "_policy",
+        "_executor",
+        "_intents",
+        "_state",
+        "_token",
+        "_parent",
+        "_keep_going",
+        "_screens",
+        "_filters",
+        "_layered",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        *,
+        policy: object = None,
+        executor: object = None,
+        on_dispatch_error: Literal["stop", "continue"] = "stop",
+    ) -> None:
+        defaults = config.current()
+        if policy is None:
+            policy = defaults.make_policy()
+        elif isinstance(policy, str) or isinstance(policy, type):
+            policy = policy_factory(policy, source="scope policy")()
+        elif not (hasattr(policy, "allows") and hasattr(policy, "on_enqueue")):
+            policy_factory(policy, source="scope policy")  # raises with the explanation
+        if executor is None:
+            executor = defaults.executor
+        elif isinstance(executor, str) or not callable(executor):
+            executor = resolve_executor(executor, source="scope executor")
+        if on_dispatch_error not in ("stop", "continue"):
+            raise UsageError(
+                f"on_dispatch_error must be 'stop' or 'continue', got {on_dispatch_error!r}."
+            )
+        self._policy: Policy = policy  # type: ignore[assignment]
+        self._executor: Callable[..., Any] = executor  # type: ignore[assignment]
+        self._intents: list[Intent] = []
+        self._state = NEW
+        self._token: Token[Any] | None = None
+        self._parent: Scope | None = None
+        self._keep_going = on_dispatch_error == "continue"
+        self._screens = not isinstance(policy, SILENT_ON_ENQUEUE)
+        self._filters = type(policy) is not AllowAll
+        self._layered = False
+
+    # -- inspection -------------------------------------------------------
+
+    @property
+    def intents(self) -> list[Intent]:
+        """Everything buffered here, own and captured, in order (a copy)."""
+        return list(self._intents)
+
+    @property
+    def own_intents(self) -> list[Intent]:
+        """Intents enqueued directly in this scope."""
+        return [i for i in self._intents if i.origin is self]
+
+    @property
+    def captured_intents(self) -> list[Intent]:
+        """Intents captured from nested scopes when they exited."""
+        return [i for i in self._intents if i.origin is not self]
+
+    @property
+    def is_active(self) -> bool:
+        """True between entering and leaving the block."""
+        return self._state == OPEN
+
+    @property
+    def is_flushed(self) -> bool:
+        """True once the scope flushed (even if dispatch then failed)."""
+        return self._state == FLUSHED
+
+    @property
+    def is_discarded(self) -> bool:
+        """True once the scope discarded its buffer."""
+        return self._state == DISCARDED
+
+    @property
+    def policy(self) -> Policy:
+        """The scope's policy."""
+        return self._policy
+
+    @property
+    def executor(self) -> Callable[..., Any]:
+        """The scope's executor."""
+        return self._executor
+
+    @property
+    def parent(self) -> Scope | None:
+        """The scope that was current when this one was entered."""
+        return self._parent
+
+    def __repr__(self) -> str:
+        state = _STATE_NAMES.get(self._state, "?")
+        return f"<{type(self).__name__} {state}, {len(self._intents)} intents>"
+
+    # -- extension points -------------------------------------------------
+
+    def should_flush(self, error: BaseException | None) -> bool:
+        """Flush (``True``) or discard (``False``) when the block ends with ``error``."""
+        return error is None
+
+    def before_descendant_flushes(self, exiting_scope: Scope, intents: list[Intent]) -> list[Intent]:
+        """Return which of a nested scope's ``intents`` may escape now.
+
+        Called on every open ancestor, innermost first, when a nested scope
+        flushes. What this returns goes on towards dispatch; the rest is
+        captured into this scope's buffer. The default captures everything:
+        the outermost scope has authority.
+        """
+        return []
+
+    def _dispatch_all(self, intents: list[Intent]) -> None:
+        """Send the intents that survived policies and ancestors, in order."""
+        dispatch(intents, self._executor, keep_going=self._keep_going)
+
+    # -- lifecycle --------------------------------------------------------
+
+    def enter(self: S) -> S:
+        """Make this the current scope (``with`` does this for you)."""
+        if self._state != NEW:
+            raise ScopeStateError(
+                f"{self!r} was already entered; a scope is used once. Open a new one"
+                f" with airlock.scope()."
+            )
+        parent = _current.get()
+        if parent is not None and parent._state == GUARDED:
+            raise PolicyEnqueueError("Cannot open a scope inside a policy callback.")
+        self._parent = parent
+        self._token = _current.set(self)
+        self._state = OPEN
+        return self
+
+    def exit(self) -> None:
+        """Stop being the current scope; then call ``flush()`` or ``discard()``."""
+        if self._state != OPEN:
+            raise ScopeStateError(f"Cannot exit {self!r}: it is not open.")
+        current = _current.get()
+        if current is not self and _is_descendant(current, self):
+            raise ScopeStateError(
+                f"Cannot exit {self!r} while the nested scope {current!r} is still open;"
+                f" exit the nested scope first."
+            )
+        self._state = EXITED
+        assert self._token is not None
+        try:
+            _current.reset(self._token)
+        except ValueError:
+            _current.set(self._parent)
+            raise ScopeStateError(
+                f"{self!r} was exited in a different context than the one that entered it"
+                f" (another thread, asyncio task or greenlet). Its {len(self._intents)}"
+                f" buffered intents are kept: call .flush() or .discard() on it."
+            ) from None
+        finally:
+            self._token = None
+
+    def flush(self) -> list[Intent]:
+        """Apply policies, let ancestors capture, dispatch the rest; return what went out.
+
+        Raises ``ScopeStateError`` unless the scope has exited and neither
+        flushed nor discarded, and ``DispatchError`` if the executor fails.
+        """
+        if self._state != EXITED:
+            raise ScopeStateError(self._refuse("flush"))
+        self._state = FLUSHED
+        intents = self._intents
+        if self._filters or self._layered:
+            intents = self._judge(intents)
+        else:
+            intents = list(intents)
+        if self._parent is not None and intents:
+            intents = self._offer_to_ancestors(intents)
+        if intents:
+            self._dispatch_all(intents)
+        return intents
+
+    def discard(self) -> list[Intent]:
+        """Drop the buffer without dispatching anything; return what was dropped."""
+        if self._state != EXITED:
+            raise ScopeStateError(self._refuse("discard"))
+        self._state = DISCARDED
+        intents, self._intents = self._intents, []
+        if intents and _hooks.discarded is not None:
+            _hooks.discarded(scope=self, intents=list(intents))
+        return intents
+
+    def _refuse(self, action: str) -> str:
+        if self._state == OPEN:
+            return f"Cannot {action} {self!r} while it is open; it ends with its block."
+        if self._state == NEW:
+            return f"Cannot {action} {self!r}: it was never entered."
+        return f"Cannot {action} {self!r}: it was already {_STATE_NAMES[self._state]}."
+
+    # -- internals --------------------------------------------------------
+
+    def _admit(self, intent: Intent) -> None:
+        """Run ``on_enqueue`` of the layered and scope policies; they may refuse."""
+        guard = _current.set(PolicyGuard(self))
+        try:
+            for layered in reversed(intent.local_policies):
+                layered.on_enqueue(intent)
+            if self._screens:
+                self._policy.on_enqueue(intent)
+        finally:
+            _current.reset(guard)
+        if intent.local_policies:
+            self._layered = True
+
+    def _judge(self, intents: list[Intent]) -> list[Intent]:
+        """Keep the intents every applicable policy allows, in order."""
+        policy = self._policy if self._filters else None
+        on_dropped = _hooks.dropped
+        kept = []
+        guard = _current.set(PolicyGuard(self))
+        try:
+            for intent in intents:
+                judge = None
+                if intent.origin is self:
+                    for layered in reversed(intent.local_policies):
+                        if not layered.allows(intent):
+                            judge = layered
+                            break
+                if judge is None and policy is not None and not policy.allows(intent):
+                    judge = policy
+                if judge is None:
+                    kept.append(intent)
+                elif on_dropped is not None:
+                    on_dropped(intent=intent, policy=judge)
+        finally:
+            _current.reset(guard)
+        return kept
+
+    def _offer_to_ancestors(self, intents: list[Intent]) -> list[Intent]:
+        ancestor = self._parent
+        while ancestor is not None and intents:
+            if ancestor._state == OPEN:
+                allowed = ancestor.before_descendant_flushes(self, intents)
+                if not isinstance(allowed, list):
+                    raise UsageError(
+                        f"{type(ancestor).__name__}.before_descendant_flushes() must return a"
+                        f" list of intents, got {type(allowed).__name__}; the intents stay"
+                        f" in {self!r}."
+                    )
+                if not allowed:
+                    ancestor._intents.extend(intents)
+                    return []
+                if allowed is not intents:
+                    keep = {id(i) for i in allowed}
+                    ancestor._intents.extend(i for i in intents if id(i) not in keep)
+                    intents = [i for i in intents if id(i) in keep]
+            ancestor = ancestor._parent
+        return intents
+
+    # -- context manager --------------------------------------------------
+
+    def __enter__(self: S) -> S:
+        return self.enter()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.exit()
+        if self.should_flush(exc):
+            self.flush()
+        else:
+            self.discard()
+
+    async def __aenter__(self: S) -> S:
+        return self.enter()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def _is_descendant(candidate: Any, scope: Scope) -> bool:
+    while isinstance(candidate, Scope):
+        if candidate._parent is scope:
+            return True
+        candidate = candidate._parent
+    return False
+
+
+def scope(
+    *,
+    policy: object = None,
+    executor: object = None,
+    _cls: object = None,
+    **scope_kwargs: Any,
+) -> Scope:
+    """Open a boundary for effects: ``with airlock.scope() as s:`` (or ``async with``).
+
+    On normal exit the scope flushes (policies apply, then the executor runs
+    what is allowed); on an exception it discards. ``policy``, ``executor``
+    and ``_cls`` (the ``Scope`` class) may be objects, registered names or
+    dotted paths; what is not given comes from ``airlock.configure()``.
+    Extra keyword arguments go to the scope class (configured
+    ``scope_kwargs`` apply only when ``_cls`` is not given).
+    """
+    if _cls is None:
+        defaults = config.current()
+        cls = defaults.scope_cls
+        if defaults.scope_kwargs:
+            scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}
+    else:
+        cls = resolve_scope_class(_cls, source="_cls")
+    return cls(policy=policy, executor=executor, **scope_kwargs)
+
+
+def _scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Run each call of the decorated function in its own ``airlock.scope(**options)``.
+
+    Works on plain functions, ``async def`` functions and methods, and under
+    ``@app.task`` / ``@dramatiq.actor``. ``@airlock.scoped`` without
+    parentheses works too.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(fn):
+            raise UsageError(f"@airlock.scoped() decorates a function, got {fn!r}.")
+        import functools
+        import inspect
+
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                async with scope(**options):
+                    return await fn(*args, **kwargs)
+
+            return run_async
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with scope(**options):
+                return fn(*args, **kwargs)
+
+        return run
+
+    return decorate if func is None else decorate(func)
+
+
+if TYPE_CHECKING:
+
+    @overload
+    def scoped(func: Callable[P, R], /) -> Callable[P, R]: ...
+
+    @overload
+    def scoped(
+        *,
+        policy: object = ...,
+        executor: object = ...,
+        _cls: object = ...,
+        **scope_kwargs: Any,
+    ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+    def scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+        """Typed view of ``_scoped``."""
+
+else:
+    scoped = _scoped
+
+
+def get_current_scope() -> Scope | None:
+    """The innermost open scope in this context, or ``None``."""
+    current = _current.get()
+    if isinstance(current, PolicyGuard):
+        return current.scope  # type: ignore[no-any-return]
+    return current  # type: ignore[no-any-return]
+
+
+__all__ = ["Scope", "get_current_scope", "scope", "scoped"]

@@ -1,0 +1,112 @@
+"""Every development task of the airlock monorepo: ``nox -l`` lists them.
+
+    nox -s demo        the checkout walkthrough (sync executor, no services needed)
+    nox -s tests       the whole test suite, oldest and newest supported stacks
+    nox -s lint        ruff
+    nox -s typecheck   mypy --strict over every distribution's src/
+    nox -s docs        mkdocs build --strict
+    nox -s bench       benchmarks, tables on stdout, JSON in bench/results/
+    nox -s build       wheel and sdist of every distribution into dist/
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+DISTRIBUTIONS = [
+    d.name
+    for d in sorted(ROOT.glob("airlock-*"))
+    if (d / "pyproject.toml").exists()
+]
+EXAMPLE_PLUGIN = "examples/airlock-example-plugin"
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def _expose_pyenv_interpreters() -> None:
+    """Put pyenv's 3.10-3.13 on PATH so nox finds them without `pyenv global`."""
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(versions.glob("3.1[0-3].*"), reverse=True)
+    if found:
+        os.environ["PATH"] = os.pathsep.join([*(str(v / "bin") for v in found), os.environ["PATH"]])
+
+
+_expose_pyenv_interpreters()
+
+
+def _install_workspace(session: nox.Session, constraints: str | None = None) -> None:
+    args = []
+    for dist in DISTRIBUTIONS:
+        args += ["-e", dist]
+    if constraints:
+        args += ["-c", f"constraints/{constraints}.txt"]
+    session.install(*args, "-r", "tests/requirements.txt", EXAMPLE_PLUGIN)
+
+
+# Each row: the interpreter, and the constraints file that pins the stack.
+# "oldest" pins the minimum version of everything we claim; "newest" pins nothing.
+STACKS = [
+    nox.param("3.10", "oldest", id="3.10-oldest"),
+    nox.param("3.13", "newest", id="3.13-newest"),
+]
+
+
+@nox.session
+@nox.parametrize("python,stack", STACKS)
+def tests(session: nox.Session, stack: str) -> None:
+    """The whole suite against real Redis, RabbitMQ and PostgreSQL on loopback."""
+    _install_workspace(session, None if stack == "newest" else stack)
+    session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
+
+
+@nox.session(python="3.13")
+def lint(session: nox.Session) -> None:
+    """Ruff: lint and formatting."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.13")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the src/ of every distribution."""
+    _install_workspace(session)
+    session.install("mypy>=1.13")
+    session.run("mypy", *[f"{dist}/src" for dist in DISTRIBUTIONS])
+
+
+@nox.session(python="3.13")
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; warnings are errors."""
+    _install_workspace(session)
+    session.install("-r", "docs/requirements.txt")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The checkout walkthrough: what airlock lets out, and what it holds back."""
+    session.install("-e", "airlock-core")
+    session.run("python", "examples/checkout/checkout.py")
+
+
+@nox.session(python="3.13")
+def bench(session: nox.Session) -> None:
+    """Benchmarks, side by side in one run; JSON results go to bench/results/."""
+    _install_workspace(session)
+    for script in sorted(ROOT.glob("bench/*/run.py")):
+        session.run("python", str(script.relative_to(ROOT)), *session.posargs)
+
+
+@nox.session(python="3.13")
+def build(session: nox.Session) -> None:
+    """Wheel and sdist of every distribution into dist/."""
+    session.install("build")
+    for dist in DISTRIBUTIONS:
+        session.run("python", "-m", "build", "--outdir", str(ROOT / "dist"), dist)
