@@ -40,13 +40,27 @@ def _expose_pyenv_interpreters() -> None:
 _expose_pyenv_interpreters()
 
 
-def _install_workspace(session: nox.Session, constraints: str | None = None) -> None:
+def _install_workspace(session: nox.Session, stack: str = "newest") -> None:
+    """Every distribution (editable), the example plugin and each suite's test needs.
+
+    Each suite lists its own needs in tests/<suite>/requirements.txt; a stack
+    other than "newest" pins versions with every constraints/<stack>*.txt.
+    """
     args = []
     for dist in DISTRIBUTIONS:
         args += ["-e", dist]
-    if constraints:
-        args += ["-c", f"constraints/{constraints}.txt"]
-    session.install(*args, "-r", "tests/requirements.txt", EXAMPLE_PLUGIN)
+    for requirements in sorted(ROOT.glob("tests/**/requirements.txt")):
+        args += ["-r", str(requirements.relative_to(ROOT))]
+    if stack != "newest":
+        for constraints in sorted(ROOT.glob(f"constraints/{stack}*.txt")):
+            args += ["-c", str(constraints.relative_to(ROOT))]
+    session.install(*args, EXAMPLE_PLUGIN)
+
+
+def _suites() -> list[str]:
+    """tests/<suite>/ folders; each runs in its own pytest process (Django settings,
+    Celery apps and airlock configuration never leak from one suite into another)."""
+    return [d.name for d in sorted((ROOT / "tests").iterdir()) if (d / "conftest.py").exists()]
 
 
 # Each row: the interpreter, and the constraints file that pins the stack.
@@ -61,8 +75,12 @@ STACKS = [
 @nox.parametrize("python,stack", STACKS)
 def tests(session: nox.Session, stack: str) -> None:
     """The whole suite against real Redis, RabbitMQ and PostgreSQL on loopback."""
-    _install_workspace(session, None if stack == "newest" else stack)
-    session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
+    _install_workspace(session, stack)
+    if session.posargs:
+        session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
+        return
+    for suite in _suites():
+        session.run("pytest", f"tests/{suite}", env={"AIRLOCK_TEST_STACK": stack})
 
 
 @nox.session(python="3.13")

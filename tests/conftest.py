@@ -1,0 +1,61 @@
+"""Fixtures every suite shares: the real services, on loopback only.
+
+A test that needs a service fails (never skips) when the service does not
+answer, with the environment variable that points at it in the message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+SERVICES = {
+    "redis": ("AIRLOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    "amqp": ("AIRLOCK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+    "postgres": ("AIRLOCK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+}
+
+
+def service_url(name: str) -> str:
+    """The URL of a service, from its environment variable; loopback or the test fails."""
+    variable, default = SERVICES[name]
+    url = os.environ.get(variable, default)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        pytest.fail(f"{variable}={url!r}: tests talk to loopback services only.")
+    try:
+        with socket.create_connection((host, parts.port), timeout=3):
+            pass
+    except OSError as exc:
+        pytest.fail(
+            f"{name} is not reachable at {url} ({exc}). Start it (.ci/services.sh does)"
+            f" or point {variable} at a running one."
+        )
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Base Redis URL (database 0); suites pick their own database number."""
+    return service_url("redis")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """RabbitMQ URL."""
+    return service_url("amqp")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """PostgreSQL URL (database ``test``)."""
+    return service_url("postgres")
