@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from airlock import plugins
 from airlock.errors import UsageError
+from airlock.policies import AllowAll
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from airlock.scopes import Scope
 
 EXECUTOR_ENV = "AIRLOCK_EXECUTOR"
+
+#: The default policy. Stateless, so every scope can share it.
+_ALLOW_ALL = AllowAll()
 
 
 class Defaults:
@@ -63,7 +67,7 @@ def _resolve(sources: Mapping[str, Any]) -> Defaults:
         raise UsageError(f"scope_kwargs must be a mapping of keyword arguments, got {kwargs!r}.")
     return Defaults(
         executor=plugins.resolve_executor(executor or "sync", source=executor_source),
-        make_policy=plugins.policy_factory(sources.get("policy") or "allow_all"),
+        make_policy=plugins.policy_factory(sources.get("policy") or _ALLOW_ALL),
         scope_cls=plugins.resolve_scope_class(sources.get("scope_cls") or "default"),
         scope_kwargs=kwargs,
         sources={**sources, "executor": executor or "sync"},
@@ -102,8 +106,11 @@ def configure(
 
 
 def get_configuration() -> dict[str, Any]:
-    """The defaults in force: resolved objects under ``executor``, ``policy``
-    (a fresh instance), ``scope_cls`` and ``scope_kwargs``."""
+    """The defaults in force, resolved.
+
+    Keys: ``executor``, ``policy`` (as a new scope would get it), ``scope_cls``
+    and ``scope_kwargs``.
+    """
     defaults = current()
     return {
         "executor": defaults.executor,

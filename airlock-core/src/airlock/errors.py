@@ -87,7 +87,5 @@ class DispatchError(AirlockError):
         if len(self.failed) > 3:
             parts.append(f"... and {len(self.failed) - 3} more failures")
         if self.pending:
-            parts.append(
-                "Pending intents were never attempted; inspect .pending to retry them."
-            )
+            parts.append("Pending intents were never attempted; inspect .pending to retry them.")
         return " ".join(parts)

@@ -32,19 +32,12 @@ def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = Fal
     raises ``DispatchError`` listing what was dispatched, what failed and what
     is still pending.
     """
-    if getattr(executor, "dispatch_many", None) is not None:
+    if executor is not sync_executor and getattr(executor, "dispatch_many", None) is not None:
         _dispatch_batch(intents, executor, keep_going)
         return
     on_dispatched = _hooks.dispatched
     if on_dispatched is None and not keep_going:
-        intent = None
-        try:
-            for intent in intents:
-                executor(intent)
-        except Exception as exc:
-            assert intent is not None
-            position = _position(intents, intent)
-            _fail(intents[:position], [(intent, exc)], intents[position + 1 :])
+        _dispatch_fast(intents, executor)
         return
     dispatched: list[Intent] = []
     failed: list[tuple[Intent, BaseException]] = []
@@ -61,6 +54,25 @@ def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = Fal
             on_dispatched(intent=intent, executor=executor)
     if failed:
         _fail(dispatched, failed, [])
+
+
+def _dispatch_fast(intents: Sequence[Intent], executor: Any) -> None:
+    """Stop-at-first-failure dispatch with no hooks: the loop does nothing else."""
+    intent = None
+    try:
+        if executor is sync_executor:  # in-process: call the task without the extra frame
+            for intent in intents:
+                task = intent.task
+                if isinstance(task, str):
+                    task = import_object(task, what="task")
+                task(*intent.args, **intent.kwargs)
+        else:
+            for intent in intents:
+                executor(intent)
+    except Exception as exc:
+        assert intent is not None
+        position = _position(intents, intent)
+        _fail(intents[:position], [(intent, exc)], intents[position + 1 :])
 
 
 def _dispatch_batch(intents: Sequence[Intent], executor: Any, keep_going: bool) -> None:

@@ -30,7 +30,7 @@ class Intent:
     parent can tell its own intents from those it captured.
     """
 
-    __slots__ = ("task", "args", "kwargs", "dispatch_options", "local_policies", "origin")
+    __slots__ = ("args", "dispatch_options", "kwargs", "local_policies", "origin", "task")
 
     task: Callable[..., Any] | str
     args: tuple[Any, ...]
@@ -104,6 +104,7 @@ def enqueue(
         PolicyEnqueueError: called from inside a policy callback.
         ScopeStateError: the current scope has already ended.
         PolicyViolation: a policy refused the intent (it is not buffered).
+
     """
     if not callable(task) and not isinstance(task, str):
         raise UsageError(
@@ -126,9 +127,7 @@ def enqueue(
         )
     if scope._state is not OPEN:
         raise _refusal(scope, task)
-    intent = Intent(
-        task, args, kwargs or NO_KWARGS, _dispatch_options, policy_stack.get(), scope
-    )
+    intent = Intent(task, args, kwargs or NO_KWARGS, _dispatch_options, policy_stack.get(), scope)
     if scope._screens or intent.local_policies:
         scope._admit(intent)
     scope._intents.append(intent)
@@ -147,4 +146,3 @@ def _refusal(scope: Any, task: object) -> UsageError:
         f" ended. This happens when a thread or task started inside a scope outlives it;"
         f" give that work its own `airlock.scope()`."
     )
-

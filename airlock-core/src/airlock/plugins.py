@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 
 from airlock.errors import AirlockError, PluginConflictError, UnknownPluginError, UsageError
+from airlock.policies import check_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class Lifecycle:
     otherwise, so an unimplemented hook costs one attribute read.
     """
 
-    __slots__ = ("enqueued", "dispatched", "dropped", "failed", "discarded")
+    __slots__ = ("discarded", "dispatched", "dropped", "enqueued", "failed")
 
     HOOKS = {
         "enqueued": "airlock_intent_enqueued",
@@ -75,7 +76,7 @@ lifecycle = Lifecycle()
 class PluginInfo:
     """What ``airlock plugins`` shows about one registered plugin."""
 
-    __slots__ = ("name", "distribution", "version", "registers", "hooks")
+    __slots__ = ("distribution", "hooks", "name", "registers", "version")
 
     def __init__(
         self,
@@ -247,7 +248,9 @@ def lookup(kind: Kind, name: str) -> Any:
     registry = _registry()
     owners = _state.conflicts.get((kind, name))
     if owners:
-        described = " and ".join(f"plugin {o!r} ({distribution(o) or 'registered by hand'})" for o in owners)
+        described = " and ".join(
+            f"plugin {o!r} ({distribution(o) or 'registered by hand'})" for o in owners
+        )
         raise PluginConflictError(
             f"The {kind} name {name!r} is registered by {described}. Uninstall one of"
             f" them, or select the {kind} by its dotted import path instead."
@@ -298,7 +301,7 @@ def describe() -> list[PluginInfo]:
     dists = _distinfo()
     infos = []
     for plugin_name, plugin in sorted(pm.list_name_plugin(), key=lambda pair: pair[0]):
-        registers = {
+        registers: dict[str, list[str]] = {
             kind: sorted(n for n, (_, owner) in registry[kind].items() if owner == plugin_name)
             for kind in REGISTRY_HOOKS
         }
@@ -341,6 +344,8 @@ def _named(kind: Kind, value: str) -> Any:
 
 def resolve_executor(value: object, *, source: str = "executor") -> Callable[..., Any]:
     """An executor from itself, a registered name or a dotted path."""
+    if not isinstance(value, str) and callable(value):
+        return value
     obj = _named("executor", value) if isinstance(value, str) else value
     if not callable(obj):
         raise UsageError(
@@ -369,8 +374,6 @@ def policy_factory(value: object, *, source: str = "policy") -> Callable[[], Pol
     ``value`` may be a policy instance, a policy class or zero-argument factory,
     a registered name such as ``"drop_all"``, or a dotted path to any of these.
     """
-    from airlock.policies import check_policy
-
     obj = _named("policy", value) if isinstance(value, str) else value
     if not isinstance(obj, type) and hasattr(obj, "allows") and hasattr(obj, "on_enqueue"):
         instance = check_policy(obj, source)
@@ -393,4 +396,6 @@ def policy_factory(value: object, *, source: str = "policy") -> Callable[[], Pol
 
 def resolve_policy(value: object, *, source: str = "policy") -> Policy:
     """A policy instance from an instance, class, registered name or dotted path."""
+    if not isinstance(value, (str, type)) and hasattr(value, "allows"):
+        return check_policy(value, source)
     return policy_factory(value, source=source)()

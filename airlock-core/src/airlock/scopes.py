@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from airlock import config
 from airlock._context import DISCARDED, EXITED, FLUSHED, GUARDED, NEW, OPEN, PolicyGuard
 from airlock._context import current_scope as _current
@@ -10,7 +9,7 @@ from airlock.errors import PolicyEnqueueError, ScopeStateError, UsageError
 from airlock.executors import dispatch
 from airlock.intents import Intent
 from airlock.plugins import lifecycle as _hooks
-from airlock.plugins import policy_factory, resolve_executor, resolve_scope_class
+from airlock.plugins import resolve_executor, resolve_policy, resolve_scope_class
 from airlock.policies import SILENT_ON_ENQUEUE, AllowAll
 
 TYPE_CHECKING = False
@@ -26,7 +25,13 @@ if TYPE_CHECKING:
     R = TypeVar("R")
     S = TypeVar("S", bound="Scope")
 
-_STATE_NAMES = {NEW: "new", OPEN: "open", EXITED: "exited", FLUSHED: "flushed", DISCARDED: "discarded"}
+_STATE_NAMES = {
+    NEW: "new",
+    OPEN: "open",
+    EXITED: "exited",
+    FLUSHED: "flushed",
+    DISCARDED: "discarded",
+}
 
 
 class Scope:
@@ -44,17 +49,17 @@ class Scope:
     """
 
     __slots__ = (
-        "_policy",
+        "__weakref__",
         "_executor",
+        "_filters",
         "_intents",
+        "_keep_going",
+        "_layered",
+        "_parent",
+        "_policy",
+        "_screens",
         "_state",
         "_token",
-        "_parent",
-        "_keep_going",
-        "_screens",
-        "_filters",
-        "_layered",
-        "__weakref__",
     )
 
     def __init__(
@@ -65,22 +70,21 @@ class Scope:
         on_dispatch_error: Literal["stop", "continue"] = "stop",
     ) -> None:
         defaults = config.current()
-        if policy is None:
-            policy = defaults.make_policy()
-        elif isinstance(policy, str) or isinstance(policy, type):
-            policy = policy_factory(policy, source="scope policy")()
-        elif not (hasattr(policy, "allows") and hasattr(policy, "on_enqueue")):
-            policy_factory(policy, source="scope policy")  # raises with the explanation
-        if executor is None:
-            executor = defaults.executor
-        elif isinstance(executor, str) or not callable(executor):
-            executor = resolve_executor(executor, source="scope executor")
+        self._policy: Policy = (
+            defaults.make_policy()
+            if policy is None
+            else resolve_policy(policy, source="scope policy")
+        )
+        self._executor: Callable[..., Any] = (
+            defaults.executor
+            if executor is None
+            else resolve_executor(executor, source="scope executor")
+        )
         if on_dispatch_error not in ("stop", "continue"):
             raise UsageError(
                 f"on_dispatch_error must be 'stop' or 'continue', got {on_dispatch_error!r}."
             )
-        self._policy: Policy = policy  # type: ignore[assignment]
-        self._executor: Callable[..., Any] = executor  # type: ignore[assignment]
+        policy = self._policy
         self._intents: list[Intent] = []
         self._state = NEW
         self._token: Token[Any] | None = None
@@ -147,7 +151,9 @@ class Scope:
         """Flush (``True``) or discard (``False``) when the block ends with ``error``."""
         return error is None
 
-    def before_descendant_flushes(self, exiting_scope: Scope, intents: list[Intent]) -> list[Intent]:
+    def before_descendant_flushes(
+        self, exiting_scope: Scope, intents: list[Intent]
+    ) -> list[Intent]:
         """Return which of a nested scope's ``intents`` may escape now.
 
         Called on every open ancestor, innermost first, when a nested scope
@@ -212,10 +218,7 @@ class Scope:
             raise ScopeStateError(self._refuse("flush"))
         self._state = FLUSHED
         intents = self._intents
-        if self._filters or self._layered:
-            intents = self._judge(intents)
-        else:
-            intents = list(intents)
+        intents = self._judge(intents) if self._filters or self._layered else list(intents)
         if self._parent is not None and intents:
             intents = self._offer_to_ancestors(intents)
         if intents:
@@ -301,8 +304,7 @@ class Scope:
 
     # -- context manager --------------------------------------------------
 
-    def __enter__(self: S) -> S:
-        return self.enter()
+    __enter__ = enter
 
     def __exit__(
         self,

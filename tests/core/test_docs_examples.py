@@ -1,0 +1,25 @@
+"""Every code example of the core documentation runs, and its assertions hold."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "docs" / "examples" / "core").glob("*.py"))
+
+
+def test_examples_exist() -> None:
+    assert len(EXAMPLES) >= 10
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_runs(path: Path) -> None:
+    runpy.run_path(str(path), run_name="__main__")
+
+
+def test_every_example_is_shown_in_the_docs() -> None:
+    pages = "".join(p.read_text() for p in (Path(__file__).parents[2] / "docs").rglob("*.md"))
+    missing = [p.name for p in EXAMPLES if f"docs/examples/core/{p.name}" not in pages]
+    assert missing == []
