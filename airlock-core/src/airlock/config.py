@@ -65,9 +65,11 @@ def _resolve(sources: Mapping[str, Any]) -> Defaults:
     kwargs = sources.get("scope_kwargs") or {}
     if not isinstance(kwargs, Mapping):
         raise UsageError(f"scope_kwargs must be a mapping of keyword arguments, got {kwargs!r}.")
+    make_policy = plugins.policy_factory(sources.get("policy") or _ALLOW_ALL)
+    make_policy()  # a factory that cannot build a policy fails here, not at every scope
     return Defaults(
         executor=plugins.resolve_executor(executor or "sync", source=executor_source),
-        make_policy=plugins.policy_factory(sources.get("policy") or _ALLOW_ALL),
+        make_policy=make_policy,
         scope_cls=plugins.resolve_scope_class(sources.get("scope_cls") or "default"),
         scope_kwargs=kwargs,
         sources={**sources, "executor": executor or "sync"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 
 from airlock import _context
@@ -78,9 +79,8 @@ def task_name(task: object) -> str:
     name = getattr(task, "__name__", None)
     if isinstance(name, str):
         return name
-    func = getattr(task, "func", None)  # functools.partial
-    if func is not None:
-        return task_name(func)
+    if isinstance(task, partial):
+        return task_name(task.func)
     return type(task).__name__
 
 

@@ -199,7 +199,8 @@ class Scope:
         try:
             _current.reset(self._token)
         except ValueError:
-            _current.set(self._parent)
+            if current is self:  # a copied context: repair it; a fresh one never saw us
+                _current.set(self._parent)
             raise ScopeStateError(
                 f"{self!r} was exited in a different context than the one that entered it"
                 f" (another thread, asyncio task or greenlet). Its {len(self._intents)}"
