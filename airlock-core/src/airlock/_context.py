@@ -6,6 +6,7 @@ from contextvars import ContextVar
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from airlock.protocols import Policy
@@ -29,11 +30,23 @@ class PolicyGuard:
     """Stands in for the current scope while a policy callback runs.
 
     ``enqueue()`` sees a state other than ``OPEN`` and refuses, so a policy
-    cannot create intents, whichever scope is current around it.
+    cannot create intents, whichever scope is current around it. A flush
+    judges all its intents under one guard, so ``memo`` is where a policy
+    keeps state that must last exactly one flush (``Dedupe``).
     """
 
-    __slots__ = ("scope",)
+    __slots__ = ("_memo", "scope")
     _state = GUARDED
 
     def __init__(self, scope: Any) -> None:
         self.scope = scope
+        self._memo: dict[int, Any] | None = None
+
+    def memo(self, owner: object, factory: Callable[[], Any]) -> Any:
+        """State of ``owner`` for this pass, made by ``factory`` on first use."""
+        if self._memo is None:
+            self._memo = {}
+        key = id(owner)
+        if key not in self._memo:
+            self._memo[key] = factory()
+        return self._memo[key]

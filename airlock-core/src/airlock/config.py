@@ -89,8 +89,8 @@ def configure(
     itself, a registered name (``"celery"``, ``"drop_all"``, ``"django"``) or
     a dotted path. ``None`` leaves a setting as it is. Everything is resolved
     now, so a typo fails here, and a failed call changes nothing.
-    A policy given as an instance is shared by all scopes; give a class or
-    name for policies that keep state (such as ``Dedupe``).
+    A policy given as an instance is shared by all scopes; a class or name
+    builds a fresh one for each scope.
     """
     global _defaults
     given = {

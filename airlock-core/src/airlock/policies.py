@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airlock._context import policy_stack
+from airlock._context import PolicyGuard, current_scope, policy_stack
 from airlock.errors import PolicyViolation, UsageError
 
 TYPE_CHECKING = False
@@ -118,35 +118,48 @@ class LogOnFlush:
         return f"LogOnFlush(logger={self.logger.name!r})"
 
 
+class _Seen:
+    """The calls one flush has already allowed."""
+
+    __slots__ = ("hashable", "unhashable")
+
+    def __init__(self) -> None:
+        self.hashable: set[Any] = set()
+        self.unhashable: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
+
+    def first(self, intent: Intent) -> bool:
+        try:
+            key = (intent.task, intent.args, frozenset(intent.kwargs.items()))
+            if key in self.hashable:
+                return False
+            self.hashable.add(key)
+        except TypeError:  # unhashable arguments: compare by equality instead
+            call = (intent.task, intent.args, dict(intent.kwargs))
+            if call in self.unhashable:
+                return False
+            self.unhashable.append(call)
+        return True
+
+
 class Dedupe:
-    """Drops an intent equal (task, args, kwargs) to one this policy already allowed.
+    """Drops an intent equal (task, args, kwargs) to one already allowed in the same flush.
 
     The answer to a loop that enqueues the same task 10,000 times: the first
-    goes out, the copies are dropped. Its memory is its instance, so give each
-    scope its own (``policy=Dedupe()`` or the registered name ``"dedupe"``).
+    goes out, the copies are dropped. The memory lasts one flush, so one
+    instance can serve many scopes and threads.
     """
 
     def __init__(self) -> None:
-        self._seen: set[Any] = set()
-        self._unhashable: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
+        self._outside_flush = _Seen()
 
     def on_enqueue(self, intent: Intent) -> None:
         """Accept every intent; duplicates are decided at flush."""
 
     def allows(self, intent: Intent) -> bool:
-        """Allow the first of each distinct call, drop later copies."""
-        try:
-            key = (intent.task, intent.args, frozenset(intent.kwargs.items()))
-            if key in self._seen:
-                return False
-            self._seen.add(key)
-            return True
-        except TypeError:  # unhashable arguments: compare by equality instead
-            call = (intent.task, intent.args, dict(intent.kwargs))
-            if call in self._unhashable:
-                return False
-            self._unhashable.append(call)
-            return True
+        """Allow the first of each distinct call in this flush, drop later copies."""
+        guard = current_scope.get()
+        seen = guard.memo(self, _Seen) if isinstance(guard, PolicyGuard) else self._outside_flush
+        return seen.first(intent)
 
     def __repr__(self) -> str:
         return "Dedupe()"

@@ -355,14 +355,13 @@ def scope(
     Extra keyword arguments go to the scope class (configured
     ``scope_kwargs`` apply only when ``_cls`` is not given).
     """
-    if _cls is None:
-        defaults = config.current()
-        cls = defaults.scope_cls
-        if defaults.scope_kwargs:
-            scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}
-    else:
+    if _cls is not None:
         cls = resolve_scope_class(_cls, source="_cls")
-    return cls(policy=policy, executor=executor, **scope_kwargs)
+        return cls(policy=policy, executor=executor, **scope_kwargs)
+    defaults = config.current()
+    if defaults.scope_kwargs:
+        scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}
+    return defaults.scope_cls(policy=policy, executor=executor, **scope_kwargs)
 
 
 def _scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
