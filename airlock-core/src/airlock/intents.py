@@ -14,10 +14,12 @@ from airlock.plugins import lifecycle as _hooks
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, ParamSpec, overload
 
     from airlock.protocols import Policy
     from airlock.scopes import Scope
+
+    P = ParamSpec("P")
 
 #: Shared by every intent enqueued without keyword arguments (saves a dict each).
 NO_KWARGS: Mapping[str, Any] = MappingProxyType({})
@@ -84,7 +86,7 @@ def task_name(task: object) -> str:
     return type(task).__name__
 
 
-def enqueue(
+def _enqueue(
     task: Callable[..., Any] | str,
     /,
     *args: Any,
@@ -133,6 +135,34 @@ def enqueue(
     scope._intents.append(intent)
     if _hooks.enqueued is not None:
         _hooks.enqueued(scope=scope, intent=intent)
+
+
+if TYPE_CHECKING:
+    # A type checker checks the arguments against the task's signature; with
+    # _dispatch_options (which PEP 612 cannot express next to P.kwargs) or a
+    # string task, they are not checked.
+
+    @overload
+    def enqueue(task: Callable[P, object], /, *args: P.args, **kwargs: P.kwargs) -> None: ...
+
+    @overload
+    def enqueue(
+        task: Callable[..., object] | str,
+        /,
+        *args: Any,
+        _dispatch_options: Mapping[str, Any] | None,
+        **kwargs: Any,
+    ) -> None: ...
+
+    @overload
+    def enqueue(task: str, /, *args: Any, **kwargs: Any) -> None: ...
+
+    def enqueue(task: Callable[..., object] | str, /, *args: Any, **kwargs: Any) -> None:
+        """Typed view of ``_enqueue``."""
+
+else:
+    enqueue = _enqueue
+    enqueue.__name__ = enqueue.__qualname__ = "enqueue"
 
 
 def _refusal(scope: Any, task: object) -> UsageError:

@@ -416,6 +416,7 @@ if TYPE_CHECKING:
 
 else:
     scoped = _scoped
+    scoped.__name__ = scoped.__qualname__ = "scoped"
 
 
 def get_current_scope() -> Scope | None:

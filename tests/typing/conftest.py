@@ -1,0 +1,1 @@
+"""Typing suite: runs real type checkers over sample files."""
