@@ -95,18 +95,8 @@ def _enqueue(
 ) -> None:
     """Buffer the intent to run ``task(*args, **kwargs)`` in the current scope.
 
-    Nothing runs here: the scope decides when the effect escapes, policies
-    decide whether, and the executor decides how. ``_dispatch_options`` travel
-    to the executor untouched (``countdown``, ``queue``, ``priority``, ...).
-
-    Raises:
-        UsageError: ``task`` is neither callable nor a string reference, or
-            ``_dispatch_options`` is not a mapping.
-        NoScopeError: no scope is active.
-        PolicyEnqueueError: called from inside a policy callback.
-        ScopeStateError: the current scope has already ended.
-        PolicyViolation: a policy refused the intent (it is not buffered).
-
+    The runtime body of ``enqueue``; its typed signature and full documentation
+    are on the ``enqueue`` overloads below.
     """
     if not callable(task) and not isinstance(task, str):
         raise UsageError(
@@ -158,7 +148,22 @@ if TYPE_CHECKING:
     def enqueue(task: str, /, *args: Any, **kwargs: Any) -> None: ...
 
     def enqueue(task: Callable[..., object] | str, /, *args: Any, **kwargs: Any) -> None:
-        """Typed view of ``_enqueue``."""
+        """Buffer the intent to run ``task(*args, **kwargs)`` in the current scope.
+
+        Nothing runs here: the scope decides when the effect escapes, policies
+        decide whether, and the executor decides how. ``_dispatch_options`` travel
+        to the executor untouched (``countdown``, ``queue``, ``priority``, ...).
+        Type checkers check the arguments against the task's signature (unless
+        ``_dispatch_options`` is given or the task is a string).
+
+        Raises:
+            UsageError: ``task`` is neither callable nor a string reference, or
+                ``_dispatch_options`` is not a mapping.
+            NoScopeError: no scope is active.
+            PolicyEnqueueError: called from inside a policy callback.
+            ScopeStateError: the current scope has already ended.
+            PolicyViolation: a policy refused the intent (it is not buffered).
+        """
 
 else:
     enqueue = _enqueue

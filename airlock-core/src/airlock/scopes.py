@@ -365,11 +365,10 @@ def scope(
 
 
 def _scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
-    """Run each call of the decorated function in its own ``airlock.scope(**options)``.
+    """Run each call of the decorated function in its own scope.
 
-    Works on plain functions, ``async def`` functions and methods, and under
-    ``@app.task`` / ``@dramatiq.actor``. ``@airlock.scoped`` without
-    parentheses works too.
+    The runtime body of ``scoped``; its typed signature and full documentation
+    are on the ``scoped`` overloads below.
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -412,7 +411,12 @@ if TYPE_CHECKING:
     ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
     def scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
-        """Typed view of ``_scoped``."""
+        """Run each call of the decorated function in its own ``airlock.scope(**options)``.
+
+        Works on plain functions, ``async def`` functions and methods, and under
+        ``@app.task`` / ``@dramatiq.actor``. ``@airlock.scoped`` without
+        parentheses works too.
+        """
 
 else:
     scoped = _scoped
