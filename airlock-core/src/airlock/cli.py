@@ -34,17 +34,13 @@ def _plugins(*, as_json: bool) -> int:
     if as_json:
         print(json.dumps([info.as_dict() for info in infos], indent=2))
         return 0
-    rows = [("PLUGIN", "DISTRIBUTION", "VERSION", "REGISTERS", "HOOKS")]
+    rows = [("PLUGIN", "DISTRIBUTION", "EXECUTORS", "POLICIES", "SCOPES", "HOOKS")]
     for info in infos:
-        registers = "; ".join(
-            f"{kind}: {', '.join(names)}" for kind, names in info.registers.items() if names
-        )
         rows.append(
             (
                 info.name,
-                info.distribution or "(registered by hand)",
-                info.version or "-",
-                registers or "-",
+                f"{info.distribution} {info.version}" if info.distribution else "(by hand)",
+                *(", ".join(info.registers[kind]) or "-" for kind in plugins.REGISTRY_HOOKS),
                 ", ".join(h.removeprefix("airlock_") for h in info.hooks) or "-",
             )
         )

@@ -1,5 +1,6 @@
-import airlock
 from tasks import audit
+
+import airlock
 
 
 class User:

@@ -1,6 +1,7 @@
 # Worker: AIRLOCK_EXECUTOR=rq rq worker --job-class airlock_rq.AirlockJob rq_orders rq_warehouse
-import airlock
 from tasks import notify_warehouse
+
+import airlock
 
 
 def process_order(order_id: int) -> None:

@@ -1,5 +1,6 @@
-import airlock
 from tasks import send_email
+
+import airlock
 
 
 def register(user_id: int) -> None:
