@@ -54,9 +54,12 @@ def _install_workspace(session: nox.Session, stack: str = "newest") -> None:
 
 
 def _suites() -> list[str]:
-    """tests/<suite>/ folders; each runs in its own pytest process (Django settings,
-    Celery apps and airlock configuration never leak from one suite into another)."""
-    return [d.name for d in sorted((ROOT / "tests").iterdir()) if (d / "conftest.py").exists()]
+    """Each tests/<suite>/ folder, and each example's own tests, in its own pytest
+    process (Django settings, Celery apps and airlock configuration never leak
+    from one suite into another)."""
+    suites = [d for d in sorted((ROOT / "tests").iterdir()) if (d / "conftest.py").exists()]
+    suites += sorted(d for d in ROOT.glob("examples/*/tests") if d.is_dir())
+    return [str(d.relative_to(ROOT)) for d in suites]
 
 
 # Each row: the interpreter, and the constraints file that pins the stack.
@@ -76,7 +79,7 @@ def tests(session: nox.Session, stack: str) -> None:
         session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
         return
     for suite in _suites():
-        session.run("pytest", f"tests/{suite}", env={"AIRLOCK_TEST_STACK": stack})
+        session.run("pytest", suite, env={"AIRLOCK_TEST_STACK": stack})
 
 
 @nox.session(python="3.13")
@@ -92,7 +95,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the src/ of every distribution."""
     _install_workspace(session)
     session.install("mypy>=1.13")
-    session.run("mypy", *[f"{dist}/src" for dist in DISTRIBUTIONS])
+    session.run("mypy", *[f"{dist}/src" for dist in DISTRIBUTIONS], f"{EXAMPLE_PLUGIN}/src")
 
 
 @nox.session(python="3.13")
