@@ -12,7 +12,8 @@ DEMO = Path(__file__).parents[2] / "examples" / "checkout" / "checkout.py"
 
 def test_checkout_demo_sections_all_hold(capsys: pytest.CaptureFixture[str]) -> None:
     spec = importlib.util.spec_from_file_location("checkout_demo", DEMO)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main() == 0
