@@ -36,8 +36,22 @@ def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = Fal
         _dispatch_batch(intents, executor, keep_going)
         return
     on_dispatched = _hooks.dispatched
-    if on_dispatched is None and not keep_going:
-        _dispatch_fast(intents, executor)
+    if on_dispatched is None and not keep_going:  # the common case: nothing but the loop
+        intent = None
+        try:
+            if executor is sync_executor:  # in-process: call the task without the extra frame
+                for intent in intents:
+                    task = intent.task
+                    if isinstance(task, str):
+                        task = import_object(task, what="task")
+                    task(*intent.args, **intent.kwargs)
+            else:
+                for intent in intents:
+                    executor(intent)
+        except Exception as exc:
+            assert intent is not None
+            position = _position(intents, intent)
+            _fail(intents[:position], [(intent, exc)], intents[position + 1 :])
         return
     dispatched: list[Intent] = []
     failed: list[tuple[Intent, BaseException]] = []
@@ -54,25 +68,6 @@ def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = Fal
             on_dispatched(intent=intent, executor=executor)
     if failed:
         _fail(dispatched, failed, [])
-
-
-def _dispatch_fast(intents: Sequence[Intent], executor: Any) -> None:
-    """Stop-at-first-failure dispatch with no hooks: the loop does nothing else."""
-    intent = None
-    try:
-        if executor is sync_executor:  # in-process: call the task without the extra frame
-            for intent in intents:
-                task = intent.task
-                if isinstance(task, str):
-                    task = import_object(task, what="task")
-                task(*intent.args, **intent.kwargs)
-        else:
-            for intent in intents:
-                executor(intent)
-    except Exception as exc:
-        assert intent is not None
-        position = _position(intents, intent)
-        _fail(intents[:position], [(intent, exc)], intents[position + 1 :])
 
 
 def _dispatch_batch(intents: Sequence[Intent], executor: Any, keep_going: bool) -> None:

@@ -163,6 +163,7 @@ if TYPE_CHECKING:
             PolicyEnqueueError: called from inside a policy callback.
             ScopeStateError: the current scope has already ended.
             PolicyViolation: a policy refused the intent (it is not buffered).
+
         """
 
 else:

@@ -143,7 +143,8 @@ def load() -> pluggy.PluginManager:
                 _state.load_error = exc
             except Exception as exc:
                 _state.load_error = AirlockError(
-                    f"An airlock plugin failed to load: {type(exc).__name__}: {exc}."
+                    f"The airlock plugin {_culprit()} failed to load:"
+                    f" {type(exc).__name__}: {exc}."
                     f" Fix or uninstall it, or set {DISABLE_AUTOLOAD_ENV}=1."
                 )
                 _state.load_error.__cause__ = exc
@@ -155,6 +156,18 @@ def load() -> pluggy.PluginManager:
     if _state.load_error is not None:
         raise _state.load_error
     return pm
+
+
+def _culprit() -> str:
+    """The entry point that fails to load, with its distribution (failure path only)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception:
+            return f"{ep.name!r} (distribution {ep.dist.name if ep.dist else '?'})"
+    return "(unidentified)"
 
 
 def _check_duplicate_entry_points() -> None:
@@ -265,12 +278,12 @@ def _unknown_message(kind: Kind, name: str, installed: list[str]) -> str:
     import difflib
 
     message = f"Unknown {kind} {name!r}. Installed {kind} names: {', '.join(installed) or 'none'}."
-    if name in PROVIDERS:
-        message += f" {name!r} is provided by {PROVIDERS[name]}: pip install {PROVIDERS[name]}."
-    else:
-        close = difflib.get_close_matches(name, installed, n=1)
-        if close:
-            message += f" Did you mean {close[0]!r}?"
+    close = difflib.get_close_matches(name, [*installed, *PROVIDERS], n=1)
+    if close and close[0] != name:
+        message += f" Did you mean {close[0]!r}?"
+    guess = close[0] if close else name
+    if guess in PROVIDERS and guess not in installed:
+        message += f" {guess!r} is provided by {PROVIDERS[guess]}: pip install {PROVIDERS[guess]}."
     return message + f" A dotted import path (package.module.{kind}) also works."
 
 
@@ -336,17 +349,23 @@ def import_object(path: str, *, what: str = "object") -> Any:
         ) from None
 
 
-def _named(kind: Kind, value: str) -> Any:
-    if "." in value or ":" in value:
-        return import_object(value, what=kind)
-    return lookup(kind, value)
+def _named(kind: Kind, value: str, source: str) -> Any:
+    """Resolve a name or dotted path; errors say where the value came from."""
+    try:
+        if "." in value or ":" in value:
+            return import_object(value, what=kind)
+        return lookup(kind, value)
+    except (UnknownPluginError, PluginConflictError) as exc:
+        if source == kind:
+            raise
+        raise type(exc)(f"{source}: {exc}") from exc.__cause__
 
 
 def resolve_executor(value: object, *, source: str = "executor") -> Callable[..., Any]:
     """An executor from itself, a registered name or a dotted path."""
     if not isinstance(value, str) and callable(value):
         return value
-    obj = _named("executor", value) if isinstance(value, str) else value
+    obj = _named("executor", value, source) if isinstance(value, str) else value
     if not callable(obj):
         raise UsageError(
             f"{source} must be an executor (a callable taking an Intent), a registered"
@@ -359,7 +378,7 @@ def resolve_scope_class(value: object, *, source: str = "scope class") -> type[S
     """A ``Scope`` subclass from itself, a registered name or a dotted path."""
     from airlock.scopes import Scope
 
-    obj = _named("scope", value) if isinstance(value, str) else value
+    obj = _named("scope", value, source) if isinstance(value, str) else value
     if not (isinstance(obj, type) and issubclass(obj, Scope)):
         raise UsageError(
             f"{source} must be a subclass of airlock.Scope, a registered scope name such"
@@ -374,7 +393,7 @@ def policy_factory(value: object, *, source: str = "policy") -> Callable[[], Pol
     ``value`` may be a policy instance, a policy class or zero-argument factory,
     a registered name such as ``"drop_all"``, or a dotted path to any of these.
     """
-    obj = _named("policy", value) if isinstance(value, str) else value
+    obj = _named("policy", value, source) if isinstance(value, str) else value
     if not isinstance(obj, type) and hasattr(obj, "allows") and hasattr(obj, "on_enqueue"):
         instance = check_policy(obj, source)
         return lambda: instance

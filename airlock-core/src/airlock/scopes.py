@@ -90,7 +90,7 @@ class Scope:
         self._token: Token[Any] | None = None
         self._parent: Scope | None = None
         self._keep_going = on_dispatch_error == "continue"
-        self._screens = not isinstance(policy, SILENT_ON_ENQUEUE)
+        self._screens = type(policy) not in SILENT_ON_ENQUEUE
         self._filters = type(policy) is not AllowAll
         self._layered = False
 
@@ -332,9 +332,12 @@ class Scope:
 
 
 def _is_descendant(candidate: Any, scope: Scope) -> bool:
+    """Whether an *open* scope nested in ``scope`` lies between ``candidate`` and it."""
+    open_below = False
     while isinstance(candidate, Scope):
-        if candidate._parent is scope:
-            return True
+        if candidate is scope:
+            return open_below
+        open_below = open_below or candidate._state == OPEN
         candidate = candidate._parent
     return False
 
@@ -416,6 +419,7 @@ if TYPE_CHECKING:
         Works on plain functions, ``async def`` functions and methods, and under
         ``@app.task`` / ``@dramatiq.actor``. ``@airlock.scoped`` without
         parentheses works too.
+
         """
 
 else:
@@ -428,6 +432,8 @@ def get_current_scope() -> Scope | None:
     current = _current.get()
     if isinstance(current, PolicyGuard):
         return current.scope  # type: ignore[no-any-return]
+    if current is not None and current._state != OPEN:
+        return None  # a context copied inside a scope that has since ended
     return current  # type: ignore[no-any-return]
 
 
