@@ -6,7 +6,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 from airlock import config, plugins
 from airlock.errors import AirlockError
@@ -34,7 +35,9 @@ def _plugins(*, as_json: bool) -> int:
     if as_json:
         print(json.dumps([info.as_dict() for info in infos], indent=2))
         return 0
-    rows = [("PLUGIN", "DISTRIBUTION", "EXECUTORS", "POLICIES", "SCOPES", "HOOKS")]
+    rows: list[tuple[str, ...]] = [
+        ("PLUGIN", "DISTRIBUTION", "EXECUTORS", "POLICIES", "SCOPES", "HOOKS")
+    ]
     for info in infos:
         rows.append(
             (
@@ -76,8 +79,14 @@ def _check() -> int:
                     plugins.lookup(kind, name)
                 except AirlockError as exc:
                     problems.append(str(exc))
-        for found in plugins.manager().hook.airlock_check():
-            problems.extend(found or [])
+        for impl in plugins.manager().hook.airlock_check.get_hookimpls():
+            try:
+                found = cast("Iterable[str] | None", impl.function())
+                problems.extend(found or [])
+            except Exception as exc:  # a broken check is itself a problem to report
+                problems.append(
+                    f"The check of plugin {impl.plugin_name!r} failed: {type(exc).__name__}: {exc}"
+                )
     if problems:
         print(f"airlock check: {len(problems)} problem(s)", file=sys.stderr)
         for number, problem in enumerate(dict.fromkeys(problems), 1):

@@ -57,20 +57,32 @@ def current() -> Defaults:
 
 
 def _resolve(sources: Mapping[str, Any]) -> Defaults:
-    executor_source = "executor passed to airlock.configure()"
     executor = sources.get("executor")
+    executor_source = "executor passed to airlock.configure()"
     if executor is None and os.environ.get(EXECUTOR_ENV):
         executor = os.environ[EXECUTOR_ENV]
         executor_source = f"{EXECUTOR_ENV} environment variable"
+    elif executor is None:
+        executor_source = "default executor 'sync'"
     kwargs = sources.get("scope_kwargs") or {}
     if not isinstance(kwargs, Mapping):
         raise UsageError(f"scope_kwargs must be a mapping of keyword arguments, got {kwargs!r}.")
     make_policy = plugins.policy_factory(sources.get("policy") or _ALLOW_ALL)
     make_policy()  # a factory that cannot build a policy fails here, not at every scope
+    scope_cls = plugins.resolve_scope_class(sources.get("scope_cls") or "default")
+    if kwargs:
+        import inspect
+
+        try:
+            inspect.signature(scope_cls).bind_partial(**kwargs)
+        except TypeError as exc:
+            raise UsageError(
+                f"scope_kwargs {dict(kwargs)!r} do not fit {scope_cls.__name__}: {exc}."
+            ) from None
     return Defaults(
         executor=plugins.resolve_executor(executor or "sync", source=executor_source),
         make_policy=make_policy,
-        scope_cls=plugins.resolve_scope_class(sources.get("scope_cls") or "default"),
+        scope_cls=scope_cls,
         scope_kwargs=kwargs,
         sources={**sources, "executor": executor or "sync"},
     )

@@ -9,6 +9,7 @@ opens a scope. Set ``AIRLOCK_DISABLE_PLUGIN_AUTOLOAD=1`` to skip entry points
 from __future__ import annotations
 
 import os
+from _thread import RLock
 from collections.abc import Mapping
 
 from airlock.errors import AirlockError, PluginConflictError, UnknownPluginError, UsageError
@@ -100,24 +101,29 @@ class PluginInfo:
 class _State:
     manager: pluggy.PluginManager | None = None
     loaded = False
+    ready = False
     load_error: AirlockError | None = None
     registry: dict[Kind, dict[str, tuple[Any, str]]] | None = None
     conflicts: dict[tuple[Kind, str], list[str]] = {}
 
 
 _state = _State()
+#: Serialises the first load; re-entrant, so a plugin may use airlock while it loads.
+_load_lock = RLock()
 
 
 def manager() -> pluggy.PluginManager:
     """The pluggy ``PluginManager`` for project ``"airlock"``, built on first use."""
     if _state.manager is None:
-        import pluggy
+        with _load_lock:
+            if _state.manager is None:
+                import pluggy
 
-        from airlock import hookspecs
+                from airlock import hookspecs
 
-        pm = pluggy.PluginManager("airlock")
-        pm.add_hookspecs(hookspecs)
-        _state.manager = pm
+                pm = pluggy.PluginManager("airlock")
+                pm.add_hookspecs(hookspecs)
+                _state.manager = pm
     return _state.manager
 
 
@@ -133,29 +139,36 @@ def load() -> pluggy.PluginManager:
     plugin name, make every later lookup raise, loudly, naming the culprit.
     """
     pm = manager()
-    if not _state.loaded:
-        _state.loaded = True
-        if not autoload_disabled():
-            try:
-                _check_duplicate_entry_points()
-                pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-            except AirlockError as exc:
-                _state.load_error = exc
-            except Exception as exc:
-                _state.load_error = AirlockError(
-                    f"The airlock plugin {_culprit()} failed to load:"
-                    f" {type(exc).__name__}: {exc}."
-                    f" Fix or uninstall it, or set {DISABLE_AUTOLOAD_ENV}=1."
-                )
-                _state.load_error.__cause__ = exc
-        if pm.get_plugin(CORE_PLUGIN) is None and not pm.is_blocked(CORE_PLUGIN):
-            from airlock import builtins
-
-            pm.register(builtins, name=CORE_PLUGIN)
-        _refresh()
+    if not _state.ready:
+        with _load_lock:  # other threads wait here until the first load is complete
+            if not _state.loaded:
+                _state.loaded = True  # a plugin importing airlock while loading skips this
+                _load_into(pm)
+                _refresh()
+                _state.ready = True
     if _state.load_error is not None:
         raise _state.load_error
     return pm
+
+
+def _load_into(pm: pluggy.PluginManager) -> None:
+    if not autoload_disabled():
+        try:
+            _check_duplicate_entry_points()
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        except AirlockError as exc:
+            _state.load_error = exc
+        except Exception as exc:
+            _state.load_error = AirlockError(
+                f"The airlock plugin {_culprit()} failed to load:"
+                f" {type(exc).__name__}: {exc}."
+                f" Fix or uninstall it, or set {DISABLE_AUTOLOAD_ENV}=1."
+            )
+            _state.load_error.__cause__ = exc
+    if pm.get_plugin(CORE_PLUGIN) is None and not pm.is_blocked(CORE_PLUGIN):
+        from airlock import builtins
+
+        pm.register(builtins, name=CORE_PLUGIN)
 
 
 def _culprit() -> str:
@@ -212,6 +225,7 @@ def reset() -> None:
     """Forget every plugin; the next lookup discovers them again (for tests)."""
     _state.manager = None
     _state.loaded = False
+    _state.ready = False
     _state.load_error = None
     _refresh()
 

@@ -9,7 +9,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
     from collections.abc import Iterable
-    from contextvars import Token
     from types import TracebackType
     from typing import Any
 
@@ -186,14 +185,13 @@ class policy:  # noqa: N801  (used like a function: `with airlock.policy(p):`)
     of them (``intent.local_policies``) and is applied when that scope flushes.
     """
 
-    __slots__ = ("_policy", "_token")
+    __slots__ = ("_policy",)
 
     def __init__(self, p: Policy) -> None:
         self._policy = check_policy(p, "airlock.policy() argument")
-        self._token: Token[tuple[Policy, ...]] | None = None
 
     def __enter__(self) -> Policy:
-        self._token = policy_stack.set((*policy_stack.get(), self._policy))
+        policy_stack.set((*policy_stack.get(), self._policy))
         return self._policy
 
     def __exit__(
@@ -202,9 +200,13 @@ class policy:  # noqa: N801  (used like a function: `with airlock.policy(p):`)
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._token is not None:
-            policy_stack.reset(self._token)
-            self._token = None
+        # No token kept on self: one layer object may be entered again, or in
+        # several threads at once. Each context drops its own innermost copy.
+        stack = policy_stack.get()
+        for position in range(len(stack) - 1, -1, -1):
+            if stack[position] is self._policy:
+                policy_stack.set(stack[:position] + stack[position + 1 :])
+                return
 
     async def __aenter__(self) -> Policy:
         return self.__enter__()
