@@ -4,17 +4,17 @@
 ``queue.enqueue()`` send work the moment they run, whatever scope surrounds
 them; ``airlock.enqueue()`` lets the scope decide. Codes:
 
-- ``AIR001`` Celery ``.delay()``
-- ``AIR002`` Celery ``.apply_async()``
-- ``AIR003`` Dramatiq ``.send()`` / ``.send_with_options()``
-- ``AIR004`` RQ ``.enqueue()`` (and ``enqueue_call``, ``enqueue_many``,
+- ``ALK001`` Celery ``.delay()``
+- ``ALK002`` Celery ``.apply_async()``
+- ``ALK003`` Dramatiq ``.send()`` / ``.send_with_options()``
+- ``ALK004`` RQ ``.enqueue()`` (and ``enqueue_call``, ``enqueue_many``,
   ``enqueue_at``, ``enqueue_in``) on anything but ``airlock``
 
 Executor code, whose job is to make these calls, is not checked: modules
 whose dotted name has a part containing ``executor``, and airlock's own
 packages (``airlock``, ``airlock_*``). Anything else takes flake8's own
-``# noqa: AIR001`` or ``per-file-ignores``. This module imports neither
-flake8 nor anything else beyond the standard library.
+``# noqa: ALK001`` or ``per-file-ignores``. Nothing here imports flake8:
+the checker is a plain class over the standard library's ``ast``.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ _OPTIONS = "use airlock.enqueue(task, *args, _dispatch_options={...}, **kwargs)"
 
 #: Method name -> (code, message). flake8 wants the code first in the message.
 RULES: dict[str, tuple[str, str]] = {
-    "delay": ("AIR001", f"direct Celery .delay() call; {_ENQUEUE}"),
-    "apply_async": ("AIR002", f"direct Celery .apply_async() call; {_OPTIONS}"),
-    "send": ("AIR003", f"direct Dramatiq .send() call; {_ENQUEUE}"),
-    "send_with_options": ("AIR003", f"direct Dramatiq .send_with_options() call; {_OPTIONS}"),
+    "delay": ("ALK001", f"direct Celery .delay() call; {_ENQUEUE}"),
+    "apply_async": ("ALK002", f"direct Celery .apply_async() call; {_OPTIONS}"),
+    "send": ("ALK003", f"direct Dramatiq .send() call; {_ENQUEUE}"),
+    "send_with_options": ("ALK003", f"direct Dramatiq .send_with_options() call; {_OPTIONS}"),
     **{
         method: (
-            "AIR004",
+            "ALK004",
             f"direct RQ .{method}() call; use airlock.enqueue(func, *args,"
             f' _dispatch_options={{"queue": ...}}, **kwargs)',
         )
@@ -62,20 +62,19 @@ class Checker:
             return
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                rule = _rule(node)
+                rule = _rule(node, node.func)
                 if rule is not None:
                     code, message = rule
                     line, column = _method_position(node.func)
                     yield line, column, f"{code} {message}", type(self)
 
 
-def _rule(node: ast.Call) -> tuple[str, str] | None:
-    assert isinstance(node.func, ast.Attribute)
-    method, receiver = node.func.attr, node.func.value
+def _rule(node: ast.Call, func: ast.Attribute) -> tuple[str, str] | None:
+    method, receiver = func.attr, func.value
     rule = RULES.get(method)
     if rule is None or _is_super(receiver):
         return None  # not a dispatch, or an override calling the real method
-    if rule[0] == "AIR004" and isinstance(receiver, ast.Name) and receiver.id == "airlock":
+    if rule[0] == "ALK004" and isinstance(receiver, ast.Name) and receiver.id == "airlock":
         return None
     if method == "send" and any(k.arg == "sender" for k in node.keywords):
         return None  # a Django signal: signal.send(sender=..., ...)

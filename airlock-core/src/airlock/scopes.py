@@ -293,15 +293,27 @@ class Scope:
                         f" list of intents, got {type(allowed).__name__}; the intents stay"
                         f" in {self!r}."
                     )
-                if not allowed:
-                    ancestor._intents.extend(intents)
-                    return []
                 if allowed is not intents:
                     keep = {id(i) for i in allowed}
-                    ancestor._intents.extend(i for i in intents if id(i) not in keep)
+                    ancestor._capture([i for i in intents if id(i) not in keep])
                     intents = [i for i in intents if id(i) in keep]
             ancestor = ancestor._parent
         return intents
+
+    def _capture(self, intents: list[Intent]) -> None:
+        """Take a nested scope's intents into this buffer; this scope's policy screens them.
+
+        A refusal (``PolicyViolation`` from ``on_enqueue``, as ``AssertNoEffects``
+        raises) captures none of them and propagates from the nested scope's exit.
+        """
+        if self._screens and intents:
+            guard = _current.set(PolicyGuard(self))
+            try:
+                for intent in intents:
+                    self._policy.on_enqueue(intent)
+            finally:
+                _current.reset(guard)
+        self._intents.extend(intents)
 
     # -- context manager --------------------------------------------------
 

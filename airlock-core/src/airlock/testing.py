@@ -12,8 +12,8 @@ as before. ``import airlock`` never imports this module.
 The fixture runs the test inside a scope whose policy is ``DropAll`` unless
 ``@pytest.mark.airlock(policy=..., executor=...)`` says otherwise, so nothing
 escapes; scopes the code under test opens are nested in it and release their
-intents into it. Outside pytest (or for part of a test) use
-``with airlock.testing.capture() as captured:``.
+intents into it. Without the fixture (for part of a test, or under another
+runner) use ``with airlock.testing.capture() as captured:``.
 """
 
 from __future__ import annotations
@@ -412,7 +412,7 @@ def airlock_capture(request: pytest.FixtureRequest) -> Generator[Capture, None, 
     captured.finish(flush=report is not None and report.passed)
 
 
-def _marker_options(node: pytest.Item | Any) -> dict[str, Any]:
+def _marker_options(node: Any) -> dict[str, Any]:
     marker = node.get_closest_marker(MARKER)
     if marker is None:
         return {}
