@@ -86,6 +86,23 @@ def task_name(task: object) -> str:
     return type(task).__name__
 
 
+def task_reference(task: object) -> str:
+    """The task's full name: a string as given, a task's ``name``, or ``module.qualname``."""
+    if isinstance(task, str):
+        return task
+    for attribute in ("actor_name", "name"):
+        value = getattr(task, attribute, None)
+        if isinstance(value, str):
+            return value
+    if isinstance(task, partial):
+        return task_reference(task.func)
+    module = getattr(task, "__module__", None)
+    qualname = getattr(task, "__qualname__", None)
+    if isinstance(module, str) and isinstance(qualname, str):
+        return f"{module}.{qualname}"
+    return task_name(task)
+
+
 def _enqueue(
     task: Callable[..., Any] | str,
     /,

@@ -377,9 +377,14 @@ def _named(kind: Kind, value: str, source: str) -> Any:
 
 def resolve_executor(value: object, *, source: str = "executor") -> Callable[..., Any]:
     """An executor from itself, a registered name or a dotted path."""
-    if not isinstance(value, str) and callable(value):
+    if not isinstance(value, (str, type)) and callable(value):
         return value
     obj = _named("executor", value, source) if isinstance(value, str) else value
+    if isinstance(obj, type):
+        raise UsageError(
+            f"{source} is the class {obj.__qualname__}, not an executor: pass an instance,"
+            f" e.g. {obj.__qualname__}()."
+        )
     if not callable(obj):
         raise UsageError(
             f"{source} must be an executor (a callable taking an Intent), a registered"

@@ -8,7 +8,7 @@ from airlock.errors import PolicyViolation, UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from types import TracebackType
     from typing import Any
 
@@ -65,6 +65,10 @@ class AssertNoEffects:
 class BlockTasks:
     """Drops intents whose task name is in ``names`` (``{"enrich_from_api"}``).
 
+    A name matches the task's short name (``send_email``) or, written with
+    dots, its full reference (``proj.tasks.send_email``: a Celery task's name,
+    a string task, or a function's ``module.qualname``).
+
     With ``raise_on_enqueue=True`` a blocked intent raises ``PolicyViolation``
     at the call site instead of being dropped quietly at flush.
     """
@@ -81,15 +85,25 @@ class BlockTasks:
             )
         self.names = blocked
         self.raise_on_enqueue = raise_on_enqueue
+        self._reference: Callable[[object], str] | None = None
+        if any("." in name for name in blocked):
+            from airlock.intents import task_reference
+
+            self._reference = task_reference
+
+    def _blocks(self, intent: Intent) -> bool:
+        if intent.name in self.names:
+            return True
+        return self._reference is not None and self._reference(intent.task) in self.names
 
     def on_enqueue(self, intent: Intent) -> None:
         """Refuse a blocked intent when ``raise_on_enqueue`` is set."""
-        if self.raise_on_enqueue and intent.name in self.names:
+        if self.raise_on_enqueue and self._blocks(intent):
             raise PolicyViolation(f"{intent!r} is blocked by {self!r}.")
 
     def allows(self, intent: Intent) -> bool:
         """Allow intents whose task is not blocked."""
-        return intent.name not in self.names
+        return not self._blocks(intent)
 
     def __repr__(self) -> str:
         flag = ", raise_on_enqueue=True" if self.raise_on_enqueue else ""
