@@ -1,0 +1,127 @@
+"""The ``dramatiq`` executor: ``actor.send_with_options`` per intent, a Redis flush pipelined.
+
+Dramatiq has no batch API. On a ``RedisBroker`` a flush still goes out in one
+round trip: each message goes through the broker's own ``enqueue`` (message
+ids, delays, middleware hooks) on a view of the broker whose Redis client is a
+transaction pipeline, executed once at the end. Other brokers (RabbitMQ, the
+stub broker) get one ``send_with_options`` per intent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airlock import DispatchError, Intent, UsageError
+from airlock_dramatiq.actors import Prepared, prepare
+from airlock_dramatiq.pipelined import is_redis_broker, pipelined_broker
+
+
+class _Failed(Exception):
+    """Intents that did not go out, each with its error (internal to one flush)."""
+
+    def __init__(self, failed: list[tuple[Intent, BaseException]]) -> None:
+        super().__init__(str(failed[0][1]))
+        self.failed = failed
+
+
+class DramatiqExecutor:
+    """Send intents to their Dramatiq actors.
+
+    ``_dispatch_options`` become ``send_with_options`` keyword arguments:
+    ``delay`` (milliseconds or a ``timedelta``) and any option the broker's
+    middleware declare (``max_retries``, ``time_limit``, ``on_success``, ...),
+    plus ``pipe_target``. The queue is the actor's. Anything else, a task that
+    is not an actor, and arguments the broker's encoder cannot serialize fail
+    that intent, reported through ``DispatchError``.
+    """
+
+    def __repr__(self) -> str:
+        return "<airlock_dramatiq executor 'dramatiq'>"
+
+    def __call__(self, intent: Intent) -> None:
+        """Send one intent with ``actor.send_with_options``."""
+        _send(prepare(intent))
+
+    def dispatch_many(self, intents: Sequence[Intent]) -> None:
+        """Send a whole flush in order: pipelined per Redis broker, one by one otherwise.
+
+        Returns when everything went out; otherwise raises ``DispatchError``
+        accounting for every intent: what went out, what failed and why, and
+        the rest as pending.
+        """
+        dispatched: list[Intent] = []
+        try:
+            self._send_all(intents, dispatched)
+        except _Failed as exc:
+            done = {id(i) for i in dispatched} | {id(i) for i, _ in exc.failed}
+            pending = [i for i in intents if id(i) not in done]
+            raise DispatchError(dispatched, exc.failed, pending) from exc.failed[0][1]
+
+    def _send_all(self, intents: Sequence[Intent], dispatched: list[Intent]) -> None:
+        run: list[Prepared] = []
+        for intent in intents:
+            try:
+                item = prepare(intent)
+            except UsageError as exc:
+                _send_run(run, dispatched)
+                raise _Failed([(intent, exc)]) from exc
+            if is_redis_broker(item.actor.broker):
+                if run and run[0].actor.broker is not item.actor.broker:
+                    _send_run(run, dispatched)
+                    run = []
+                run.append(item)
+                continue
+            _send_run(run, dispatched)
+            run = []
+            try:
+                _send(item)
+            except Exception as exc:
+                raise _Failed([(intent, exc)]) from exc
+            dispatched.append(intent)
+        _send_run(run, dispatched)
+
+
+def _send(item: Prepared) -> None:
+    item.actor.send_with_options(
+        args=item.intent.args, kwargs=dict(item.intent.kwargs), delay=item.delay, **item.options
+    )
+
+
+def _send_run(run: list[Prepared], dispatched: list[Intent]) -> None:
+    """Enqueue ``run`` (all on one Redis broker) through one transaction pipeline."""
+    if not run:
+        return
+    broker: Any = run[0].actor.broker
+    with broker.client.pipeline(transaction=True) as pipe:
+        view = pipelined_broker(broker, pipe)
+        queued: list[Prepared] = []
+        refused: tuple[Intent, BaseException] | None = None
+        for item in run:
+            try:
+                message = item.actor.message_with_options(
+                    args=item.intent.args, kwargs=dict(item.intent.kwargs), **item.options
+                )
+                view.enqueue(message, delay=item.delay)
+            except Exception as exc:  # e.g. the encoder refused the arguments
+                refused = (item.intent, exc)
+                break
+            queued.append(item)
+        if queued:
+            try:
+                replies = pipe.execute(raise_on_error=False)
+            except Exception as exc:  # the transaction never ran: none of it is in Redis
+                raise _Failed([(item.intent, exc) for item in queued]) from exc
+            failed: list[tuple[Intent, BaseException]] = []
+            for item, reply in zip(queued, replies, strict=True):
+                if isinstance(reply, Exception):
+                    failed.append((item.intent, reply))
+                else:
+                    dispatched.append(item.intent)
+            if failed:
+                raise _Failed(failed if refused is None else [*failed, refused])
+    if refused is not None:
+        raise _Failed([refused])
+
+
+dramatiq_executor = DramatiqExecutor()

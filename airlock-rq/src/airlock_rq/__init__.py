@@ -1,0 +1,27 @@
+"""airlock for RQ: the ``rq`` executor and worker-side scoping of jobs.
+
+    import airlock, airlock_rq
+    airlock_rq.configure(connection=Redis.from_url("redis://127.0.0.1:6379/0"))
+    with airlock.scope(executor="rq"):
+        airlock.enqueue(send_email, 123, _dispatch_options={"queue": "emails"})
+
+Workers: ``rq worker --job-class airlock_rq.AirlockJob``.
+"""
+
+from __future__ import annotations
+
+from airlock_rq.config import configure, default_queue, get_connection, reset_configuration
+from airlock_rq.executor import RQExecutor, rq_executor
+from airlock_rq.job import AirlockJob
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AirlockJob",
+    "RQExecutor",
+    "configure",
+    "default_queue",
+    "get_connection",
+    "reset_configuration",
+    "rq_executor",
+]

@@ -1,0 +1,168 @@
+"""The ``rq`` executor: one intent with ``Queue.enqueue_call``, a flush in one pipeline.
+
+A flush is sent in order. Runs of intents go out together: one transaction
+pipeline per run, filled by ``Queue.enqueue_many`` once per queue, and
+executed in one round trip. An intent with options only ``Queue.enqueue``
+understands (``depends_on``, and on newer RQ ``unique`` or ``rate_limit``)
+goes on its own, between runs, so dependencies stay in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+
+from airlock import DispatchError, Intent, UsageError
+from airlock_rq import config
+from airlock_rq.options import Prepared, prepare
+
+
+class _Failed(Exception):
+    """Items that did not go out, and why (internal to one flush)."""
+
+    def __init__(self, items: Sequence[Prepared], error: BaseException) -> None:
+        super().__init__(str(error))
+        self.items = list(items)
+        self.error = error
+
+
+class RQExecutor:
+    """Send intents to RQ over the connection from ``airlock_rq.configure()``.
+
+    ``_dispatch_options["queue"]`` picks the queue (default: the configured
+    ``default_queue``); every other option goes to RQ as ``Queue.enqueue``
+    would take it. Unknown options, tasks an RQ worker cannot import and
+    arguments RQ cannot serialize fail that intent with a ``UsageError``
+    (or the serializer's error), reported through ``DispatchError``.
+    """
+
+    def __init__(self) -> None:
+        self._queues: dict[tuple[int, str], Queue] = {}
+
+    def __repr__(self) -> str:
+        return "<airlock_rq executor 'rq'>"
+
+    def __call__(self, intent: Intent) -> None:
+        """Enqueue one intent with ``Queue.enqueue_call``."""
+        item = prepare(intent, config.default_queue())
+        connection = config.get_connection()
+        _enqueue_call(self.queue(connection, item.queue), item)
+
+    def dispatch_many(self, intents: Sequence[Intent]) -> None:
+        """Send a whole flush, in order, in as few round trips as RQ allows.
+
+        Returns when everything went out; otherwise raises ``DispatchError``
+        with the intents that went out, the one(s) that failed with the
+        reason, and the rest as pending. A run fails as a whole: its
+        pipeline is a transaction, so none of it reached Redis.
+        """
+        try:
+            connection = config.get_connection()
+        except UsageError as exc:
+            raise DispatchError([], [(i, exc) for i in intents], []) from exc
+        default_queue = config.default_queue()
+        items: list[Prepared] = []
+        refused: tuple[Intent, UsageError] | None = None
+        for intent in intents:
+            try:
+                items.append(prepare(intent, default_queue))
+            except UsageError as exc:
+                refused = (intent, exc)
+                break
+        dispatched: list[Intent] = []
+        failed: list[tuple[Intent, BaseException]] = []
+        try:
+            self._send(connection, items, dispatched)
+        except _Failed as exc:
+            failed = [(item.intent, exc.error) for item in exc.items]
+        else:
+            if refused is not None:
+                failed = [refused]
+        if failed:
+            done = {id(i) for i in dispatched} | {id(i) for i, _ in failed}
+            pending = [i for i in intents if id(i) not in done]
+            raise DispatchError(dispatched, failed, pending) from failed[0][1]
+
+    def queue(self, connection: Redis, name: str) -> Queue:
+        """The ``rq.Queue`` called ``name`` on ``connection`` (kept, so RQ's caches last)."""
+        key = (id(connection), name)
+        queue = self._queues.get(key)
+        if queue is None or queue.connection is not connection:
+            queue = self._queues[key] = Queue(name, connection=connection)
+        return queue
+
+    def _send(self, connection: Redis, items: list[Prepared], dispatched: list[Intent]) -> None:
+        run: list[Prepared] = []
+        for item in items:
+            if item.batchable:
+                run.append(item)
+                continue
+            self._send_run(connection, run, dispatched)
+            run = []
+            try:
+                _enqueue_call(self.queue(connection, item.queue), item)
+            except Exception as exc:
+                raise _Failed([item], exc) from exc
+            dispatched.append(item.intent)
+        self._send_run(connection, run, dispatched)
+
+    def _send_run(self, connection: Redis, run: list[Prepared], dispatched: list[Intent]) -> None:
+        """One transaction pipeline for ``run``; on a bad job, send the run before it."""
+        if not run:
+            return
+        by_queue: dict[str, list[Any]] = {}
+        for item in run:
+            by_queue.setdefault(item.queue, []).append(_job_data(item))
+        with connection.pipeline() as pipe:
+            try:
+                for name, datas in by_queue.items():
+                    self.queue(connection, name).enqueue_many(datas, pipeline=pipe)
+            except RedisError as exc:
+                raise _Failed(run, exc) from exc
+            except Exception as exc:
+                pipe.reset()
+                culprit = self._first_unsendable(connection, run)
+                if culprit is None:  # the run as a whole is wrong, e.g. a job_id twice
+                    raise _Failed(run, exc) from exc
+                position, error = culprit
+                self._send_run(connection, run[:position], dispatched)
+                raise _Failed([run[position]], error) from error
+            try:
+                pipe.execute()
+            except Exception as exc:
+                raise _Failed(run, exc) from exc
+        dispatched.extend(item.intent for item in run)
+
+    def _first_unsendable(
+        self, connection: Redis, run: list[Prepared]
+    ) -> tuple[int, Exception] | None:
+        """Find the first job RQ cannot build on its own (its arguments do not serialize)."""
+        for position, item in enumerate(run):
+            with connection.pipeline() as probe:
+                try:
+                    queue = self.queue(connection, item.queue)
+                    queue.enqueue_many([_job_data(item)], pipeline=probe)
+                except Exception as exc:
+                    return position, exc
+                finally:
+                    probe.reset()
+        return None
+
+
+def _enqueue_call(queue: Queue, item: Prepared) -> None:
+    func: Any = item.func
+    queue.enqueue_call(func, args=item.intent.args, kwargs=dict(item.intent.kwargs), **item.options)
+
+
+def _job_data(item: Prepared) -> Any:
+    func: Any = item.func
+    return Queue.prepare_data(
+        func, args=item.intent.args, kwargs=dict(item.intent.kwargs), **item.options
+    )
+
+
+rq_executor = RQExecutor()

@@ -1,0 +1,68 @@
+"""The ``rq`` plugin is found through the ``airlock`` entry-point group."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+from redis import Redis
+from rq import Queue
+
+import airlock
+import airlock_rq
+
+
+def test_executor_by_name_and_seed_path() -> None:
+    from airlock.integrations.executors.rq import rq_executor
+
+    assert rq_executor is airlock_rq.rq_executor
+    with airlock.scope(executor="rq") as scope:
+        pass
+    assert scope.executor is airlock_rq.rq_executor
+    airlock.configure(executor="airlock.integrations.executors.rq.rq_executor")
+    assert airlock.get_configuration()["executor"] is airlock_rq.rq_executor
+
+
+def test_plugins_command_lists_the_rq_plugin() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "airlock", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    [rq_plugin] = [p for p in json.loads(out) if p["name"] == "rq"]
+    assert rq_plugin["distribution"] == "airlock-rq"
+    assert rq_plugin["registers"]["executor"] == ["rq"]
+
+
+def test_check_reports_a_missing_connection() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AIRLOCK_RQ_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "airlock", "check"],
+        capture_output=True,
+        text=True,
+        env={**env, "AIRLOCK_EXECUTOR": "rq"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "AIRLOCK_RQ_URL" in done.stdout + done.stderr
+
+
+@pytest.mark.redis
+def test_django_setting_configures_the_connection(connection: Redis, rq_url: str) -> None:
+    script = (
+        "import django.conf, airlock, rq_jobs\n"
+        f"django.conf.settings.configure(AIRLOCK_RQ_URL={rq_url!r})\n"
+        "with airlock.scope(executor='rq'):\n"
+        "    airlock.enqueue(rq_jobs.record, 'dj', 1, _dispatch_options={'queue': 'rq_django'})\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AIRLOCK_RQ_URL"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "rq"), env.get("PYTHONPATH", "")])
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+    assert Queue("rq_django", connection=connection).count == 1
