@@ -78,8 +78,14 @@ def tests(session: nox.Session, stack: str) -> None:
     if session.posargs:
         session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
         return
+    failed = []
     for suite in _suites():
-        session.run("pytest", suite, env={"AIRLOCK_TEST_STACK": stack})
+        try:
+            session.run("pytest", suite, env={"AIRLOCK_TEST_STACK": stack})
+        except nox.command.CommandFailed:
+            failed.append(suite)
+    if failed:
+        session.error(f"failing suites: {', '.join(failed)}")
 
 
 @nox.session(python="3.13")

@@ -65,6 +65,7 @@ def _check() -> int:
         problems += _setup_django()
     summary = ""
     if not problems:
+        problems += _unknown_hooks()
         try:
             defaults = config.current()
             summary = (
@@ -94,6 +95,18 @@ def _check() -> int:
         return 1
     print(f"airlock check: OK ({summary})")
     return 0
+
+
+def _unknown_hooks() -> list[str]:
+    """Hook implementations that match no hook (a misspelled name is never called)."""
+    import pluggy
+
+    try:
+        plugins.manager().check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = plugins.manager().get_name(exc.plugin) or repr(exc.plugin)
+        return [f"Plugin {name!r}: {exc}"]
+    return []
 
 
 def _setup_django() -> list[str]:

@@ -78,8 +78,10 @@ def _dispatch_batch(intents: Sequence[Intent], executor: Any, keep_going: bool) 
         try:
             executor.dispatch_many(remaining)
         except DispatchError as exc:
+            told = {id(i) for i in (*exc.dispatched, *(i for i, _ in exc.failed), *exc.pending)}
             dispatched += exc.dispatched
-            failed += exc.failed
+            # An intent the executor did not account for may or may not have gone out.
+            failed += [*exc.failed, *((i, exc) for i in remaining if id(i) not in told)]
             remaining = list(exc.pending)
             if keep_going and exc.failed:
                 continue

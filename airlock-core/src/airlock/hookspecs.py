@@ -52,7 +52,8 @@ def airlock_register_scopes() -> Mapping[str, type[Scope]]:
 def airlock_intent_enqueued(scope: Scope, intent: Intent) -> None:
     """Called after ``intent`` was buffered in ``scope`` and passed ``on_enqueue``.
 
-    The return value is ignored. Raising propagates to the ``enqueue()`` call.
+    The return value is ignored. Raising propagates to the ``enqueue()`` call,
+    and the intent is taken out of the buffer again.
     """
 
 

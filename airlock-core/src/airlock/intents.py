@@ -141,7 +141,11 @@ def _enqueue(
         scope._admit(intent)
     scope._intents.append(intent)
     if _hooks.enqueued is not None:
-        _hooks.enqueued(scope=scope, intent=intent)
+        try:
+            _hooks.enqueued(scope=scope, intent=intent)
+        except BaseException:
+            scope._intents.remove(intent)  # an enqueue that raised buffers nothing
+            raise
 
 
 if TYPE_CHECKING:

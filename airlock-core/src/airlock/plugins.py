@@ -413,6 +413,8 @@ def policy_factory(value: object, *, source: str = "policy") -> Callable[[], Pol
     a registered name such as ``"drop_all"``, or a dotted path to any of these.
     """
     obj = _named("policy", value, source) if isinstance(value, str) else value
+    if isinstance(value, str):
+        source = f"{source} {value!r}"
     if not isinstance(obj, type) and hasattr(obj, "allows") and hasattr(obj, "on_enqueue"):
         instance = check_policy(obj, source)
         return lambda: instance
