@@ -396,16 +396,28 @@ def test_scoped_instance_method_classmethod_and_staticmethod(recorder: Recorder)
     ]
 
 
-def test_scoped_over_a_classmethod_object_is_a_clear_usage_error() -> None:
-    def define() -> None:
-        class Service:
-            @airlock.scoped()  # type: ignore[arg-type]
-            @classmethod
-            def klass(cls) -> None:
-                pass
+def test_scoped_over_classmethod_and_staticmethod_objects(recorder: Recorder) -> None:
+    class Service:
+        @airlock.scoped(executor=recorder)  # type: ignore[arg-type]
+        @classmethod
+        def klass(cls, name: str) -> None:
+            airlock.enqueue(coresupport.noop, cls.__name__, name)
 
-    with pytest.raises(airlock.UsageError, match="decorates a function"):
-        define()
+        @airlock.scoped(executor=recorder)  # type: ignore[arg-type]
+        @staticmethod
+        def static(name: str) -> None:
+            airlock.enqueue(coresupport.noop, name)
+
+    Service.klass("on the class")
+    Service().klass("on an instance")
+    Service.static("static on the class")
+    Service().static("static on an instance")
+    assert [i.args for i in recorder.intents] == [
+        ("Service", "on the class"),
+        ("Service", "on an instance"),
+        ("static on the class",),
+        ("static on an instance",),
+    ]
 
 
 def test_scoped_on_something_not_callable_is_a_usage_error() -> None:

@@ -204,8 +204,13 @@ def register(plugin: object, name: str | None = None) -> str:
     Returns the plugin name. Use it in tests, or in applications that do not
     want entry points. Registered names take effect at the next lookup.
     """
+    import pluggy
+
     load()
-    registered = manager().register(plugin, name=name)
+    try:
+        registered = manager().register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise UsageError(f"Cannot register plugin {name or plugin!r}: {exc}") from exc
     if registered is None:
         raise UsageError(f"Plugin {name or plugin!r} is blocked and cannot be registered.")
     _refresh()

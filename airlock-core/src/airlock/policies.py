@@ -124,11 +124,23 @@ class LogOnFlush:
 
     def allows(self, intent: Intent) -> bool:
         """Log the intent and allow it."""
-        self.logger.log(self.level, "airlock: dispatching %r", intent)
+        self.logger.log(self.level, "airlock: %r allowed at flush", intent)
         return True
 
     def __repr__(self) -> str:
         return f"LogOnFlush(logger={self.logger.name!r})"
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for lists, tuples, dicts and sets (JSON-like arguments)."""
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return ("set", frozenset(value))
+    hash(value)  # TypeError for anything else unhashable
+    return value
 
 
 class _Seen:
@@ -142,11 +154,11 @@ class _Seen:
 
     def first(self, intent: Intent) -> bool:
         try:
-            key = (intent.task, intent.args, frozenset(intent.kwargs.items()))
+            key = (intent.task, _frozen(intent.args), _frozen(dict(intent.kwargs)))
             if key in self.hashable:
                 return False
             self.hashable.add(key)
-        except TypeError:  # unhashable arguments: compare by equality instead
+        except TypeError:  # arguments that cannot be frozen: compare by equality instead
             call = (intent.task, intent.args, dict(intent.kwargs))
             if call in self.unhashable:
                 return False

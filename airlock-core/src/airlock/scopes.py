@@ -386,7 +386,9 @@ def _scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     are on the ``scoped`` overloads below.
     """
 
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(fn: Any) -> Any:
+        if isinstance(fn, (staticmethod, classmethod)):  # keep the descriptor outermost
+            return type(fn)(decorate(fn.__func__))
         if not callable(fn):
             raise UsageError(f"@airlock.scoped() decorates a function, got {fn!r}.")
         import functools
