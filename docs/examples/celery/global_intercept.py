@@ -1,0 +1,14 @@
+# celery.py
+from celery import Celery
+
+from airlock.integrations.celery import install_global_intercept
+
+app = Celery("myapp")
+
+# Patch all tasks globally
+install_global_intercept(app)
+
+
+@app.task
+def notify_warehouse(order_id):
+    print(f"warehouse notified about {order_id}")

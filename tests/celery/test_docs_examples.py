@@ -1,0 +1,164 @@
+"""Every example of docs/integrations/celery.md, run against the real Redis broker.
+
+The examples publish to Redis database 1 (``CELERY_BROKER_URL``); the tests
+read the queues there and decode what a worker would receive.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+import airlock
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "celery"
+MODULES = [path.stem for path in EXAMPLES.glob("*.py")]
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "celery.md"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def example_path(broker_redis_url):
+    """The examples import each other by module name, and publish to our Redis database."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CELERY_BROKER_URL", broker_redis_url)
+        patch.syspath_prepend(str(EXAMPLES))
+        yield
+    for name in MODULES:
+        sys.modules.pop(name, None)
+
+
+@pytest.fixture(autouse=True)
+def examples(fresh_airlock, redis_broker):
+    """Each test starts as right after ``import myapp``: Celery is the configured executor."""
+    airlock.configure(executor="celery")
+    clear(redis_broker)
+    yield
+    clear(redis_broker)
+
+
+def priority_lists(redis_broker, queue):
+    return [queue, *sorted(redis_broker.keys(queue + b"\x06\x16*"))]
+
+
+def clear(redis_broker):
+    for queue in (b"celery", b"emails"):
+        redis_broker.delete(*priority_lists(redis_broker, queue))
+
+
+def sent(redis_broker, queue="celery"):
+    """The messages waiting in ``queue``, oldest first, as (task name, args, kwargs, message).
+
+    Messages with a priority wait in kombu's per-priority lists (``queue`` + separator + step).
+    """
+    found = []
+    keys = priority_lists(redis_broker, queue.encode())
+    raws = [raw for key in keys for raw in reversed(redis_broker.lrange(key, 0, -1))]
+    for raw in raws:
+        message = json.loads(raw)
+        args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+        found.append((message["headers"]["task"], args, kwargs, message))
+    return found
+
+
+def names(redis_broker, queue="celery"):
+    return [(task, args, kwargs) for task, args, kwargs, _ in sent(redis_broker, queue)]
+
+
+def test_every_example_is_on_the_page():
+    page = PAGE.read_text()
+    for name in MODULES:
+        assert f'--8<-- "docs/examples/celery/{name}.py"' in page, name
+
+
+def test_enqueue_tasks(redis_broker):
+    runpy.run_path(str(EXAMPLES / "enqueue_tasks.py"))
+    assert names(redis_broker) == [
+        ("myapp.send_email", [], {"user_id": 123}),
+        ("myapp.process_data", [], {"item_id": 456}),
+    ]
+
+
+def test_celery_options(redis_broker):
+    runpy.run_path(str(EXAMPLES / "celery_options.py"))
+    assert names(redis_broker) == []
+    (sent_email,) = sent(redis_broker, "emails")
+    task, _, kwargs, message = sent_email
+    assert (task, kwargs) == ("myapp.send_email", {"user_id": 123})
+    assert message["headers"]["eta"] is not None
+    assert message["properties"]["priority"] == 9
+
+
+@pytest.mark.parametrize("module", ["scoped_task", "scope_in_task"])
+def test_task_execution_scoping(redis_broker, module):
+    process_order = importlib.import_module(module).process_order
+    process_order(7)
+    assert names(redis_broker) == [
+        ("myapp.send_email", [], {"order_id": 7}),
+        ("myapp.update_analytics", [], {"order_id": 7}),
+    ]
+    with pytest.raises(LookupError):
+        process_order(-1)  # fetch_order fails: nothing escapes
+    assert len(names(redis_broker)) == 2
+
+
+def test_scoped_task_base(redis_broker):
+    close_account = importlib.import_module("scoped_task_base").close_account
+    close_account(5)
+    assert names(redis_broker) == [("myapp.send_email", [], {"user_id": 5})]
+
+
+def test_policies_stop_the_enrichment_cascade(redis_broker):
+    policies = importlib.import_module("policies")
+    with airlock.scope():
+        policies.User(7).save()  # an ordinary save enqueues the enrichment
+    assert names(redis_broker) == [("policies.enrich_from_api", [], {"user_id": 7})]
+    clear(redis_broker)
+    policies.enrich_from_api(7)  # what the worker runs: no new enrich_from_api
+    assert names(redis_broker) == [
+        ("policies.log_api_usage", [7, {"age": 42, "income": 50000}], {})
+    ]
+    assert policies.USERS[7].age == 42
+
+
+def test_legacy_shim(redis_broker):
+    legacy = importlib.import_module("legacy_shim")
+    with pytest.warns(DeprecationWarning, match=r"old_task\.delay\(\) is deprecated"):
+        legacy.checkout()
+    assert names(redis_broker) == [("legacy_shim.old_task", [123], {})]
+    with (
+        pytest.warns(DeprecationWarning, match="is deprecated"),
+        pytest.raises(airlock.NoScopeError),
+    ):
+        legacy.old_task.delay(1)
+
+
+def test_global_intercept(redis_broker):
+    usage = importlib.import_module("global_intercept_usage")
+    airlock.configure(executor="celery")
+    with pytest.warns(DeprecationWarning, match="buffered by airlock's global intercept"):
+        usage.inside_scope()
+    assert [(t, a) for t, a, _ in names(redis_broker)] == [
+        ("global_intercept.notify_warehouse", [1]),
+        ("global_intercept.notify_warehouse", [2]),
+    ]
+    assert sent(redis_broker)[1][3]["headers"]["eta"] is not None
+    with pytest.warns(DeprecationWarning, match="outside an airlock scope"):
+        usage.outside_scope()
+    assert len(names(redis_broker)) == 3
+
+
+def test_dispatch_errors(redis_broker):
+    example = importlib.import_module("dispatch_errors")
+    orders = [importlib.import_module("myapp").Order(n) for n in range(3)]
+    assert example.notify(orders) == []
+    assert len(names(redis_broker)) == 3
+    broken = importlib.import_module("myapp").Order(object())
+    retry = example.notify([orders[0], broken, orders[2]])
+    assert [intent.kwargs["order_id"] for intent in retry] == [broken.id, 2]
+    assert len(names(redis_broker)) == 4
