@@ -62,12 +62,17 @@ def _suites() -> list[str]:
     return [str(d.relative_to(ROOT)) for d in suites]
 
 
-# Each row: the interpreter, and the constraints file that pins the stack.
-# "oldest" pins the minimum version of everything we claim; "newest" pins nothing.
+# Each row: the interpreter, and the constraints files that pin the stack.
+# "oldest" pins the minimum version of everything we claim; "newest" pins nothing;
+# "django52" pins Django 5.2 LTS and runs the Django suite only.
 STACKS = [
     nox.param("3.10", "oldest", id="3.10-oldest"),
     nox.param("3.13", "newest", id="3.13-newest"),
+    nox.param("3.12", "django52", id="3.12-django5.2"),
 ]
+
+
+STACK_SUITES = {"django52": ["tests/django"]}
 
 
 @nox.session
@@ -79,7 +84,7 @@ def tests(session: nox.Session, stack: str) -> None:
         session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
         return
     failed = []
-    for suite in _suites():
+    for suite in STACK_SUITES.get(stack) or _suites():
         try:
             session.run("pytest", suite, env={"AIRLOCK_TEST_STACK": stack})
         except nox.command.CommandFailed:
@@ -121,9 +126,10 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The checkout walkthrough: what airlock lets out, and what it holds back."""
-    session.install("-e", "airlock-core")
+    """The checkout walkthrough, then the Django shop: what airlock lets out, and when."""
+    session.install("-e", "airlock-core", "-e", "airlock-django", "-e", "airlock-celery")
     session.run("python", "examples/checkout/checkout.py")
+    session.run("python", "examples/shop/run_demo.py")
 
 
 @nox.session(python="3.13")

@@ -14,12 +14,16 @@ from airlock.plugins import lifecycle as _hooks
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, ParamSpec, overload
+    from typing import Any, ParamSpec, Protocol, overload
 
     from airlock.protocols import Policy
     from airlock.scopes import Scope
 
     P = ParamSpec("P")
+
+    class _TaskObject(Protocol):
+        def enqueue(self, *args: Any, **kwargs: Any) -> object: ...
+
 
 #: Shared by every intent enqueued without keyword arguments (saves a dict each).
 NO_KWARGS: Mapping[str, Any] = MappingProxyType({})
@@ -35,7 +39,7 @@ class Intent:
 
     __slots__ = ("args", "dispatch_options", "kwargs", "local_policies", "origin", "task")
 
-    task: Callable[..., Any] | str
+    task: Callable[..., Any] | str | Any
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any]
     dispatch_options: Mapping[str, Any] | None
@@ -115,9 +119,10 @@ def _enqueue(
     The runtime body of ``enqueue``; its typed signature and full documentation
     are on the ``enqueue`` overloads below.
     """
-    if not callable(task) and not isinstance(task, str):
+    if not callable(task) and not isinstance(task, str) and not _is_task_object(task):
         raise UsageError(
-            f"airlock.enqueue() needs a callable or a string task reference as its first"
+            f"airlock.enqueue() needs a callable, a task object (one with an enqueue()"
+            f" method, such as a django.tasks.Task) or a string task reference as its first"
             f" argument, got {task!r} ({type(task).__name__}). Pass the task itself,"
             f" e.g. airlock.enqueue(send_email, user_id=1), or its dotted path."
         )
@@ -166,7 +171,7 @@ if TYPE_CHECKING:
     ) -> None: ...
 
     @overload
-    def enqueue(task: str, /, *args: Any, **kwargs: Any) -> None: ...
+    def enqueue(task: str | _TaskObject, /, *args: Any, **kwargs: Any) -> None: ...
 
     def enqueue(task: Callable[..., object] | str, /, *args: Any, **kwargs: Any) -> None:
         """Buffer the intent to run ``task(*args, **kwargs)`` in the current scope.
@@ -190,6 +195,11 @@ if TYPE_CHECKING:
 else:
     enqueue = _enqueue
     enqueue.__name__ = enqueue.__qualname__ = "enqueue"
+
+
+def _is_task_object(task: object) -> bool:
+    """A framework task that is not itself callable (``django.tasks.Task``)."""
+    return callable(getattr(task, "enqueue", None))
 
 
 def _refusal(scope: Any, task: object) -> UsageError:

@@ -1,0 +1,243 @@
+"""``settings.AIRLOCK``: read it, validate it, and turn it into airlock's configuration.
+
+Validation never raises: every problem becomes a ``Problem`` with a check id
+and a hint, which ``manage.py check`` (and ``airlock check``) report. While
+the setting is invalid, airlock is configured so that nothing escapes through
+a channel nobody chose: see ``MisconfiguredExecutor``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import django
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+import airlock
+from airlock import AirlockError, Intent, Scope
+from airlock.config import EXECUTOR_ENV
+from airlock.plugins import policy_factory, resolve_executor, resolve_scope_class
+from airlock_django.scopes import DjangoScope
+
+SETTING = "AIRLOCK"
+KEYS = ("EXECUTOR", "POLICY", "SCOPE", "SCOPE_KWARGS")
+CELERY_EXAMPLE = "airlock.integrations.executors.celery.celery_executor"
+
+
+class Problem:
+    """One thing wrong with the settings, as a Django check reports it."""
+
+    __slots__ = ("check_id", "hint", "message", "serious")
+
+    def __init__(self, check_id: str, message: str, hint: str, *, serious: bool = True) -> None:
+        self.check_id = check_id
+        self.message = message
+        self.hint = hint
+        self.serious = serious
+
+    def __repr__(self) -> str:
+        return f"<Problem {self.check_id}: {self.message}>"
+
+
+def read_settings() -> tuple[dict[str, Any], list[Problem]]:
+    """``settings.AIRLOCK`` as ``airlock.configure()`` arguments, and what is wrong with it.
+
+    Keys that are invalid are left out of the arguments; the caller decides
+    what to do when any ``serious`` problem is reported.
+    """
+    raw = getattr(settings, SETTING, None)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        return {}, [
+            Problem(
+                "airlock.E001",
+                f"settings.AIRLOCK must be a dict, got {type(raw).__name__}: {raw!r}.",
+                f'Use a dict such as AIRLOCK = {{"EXECUTOR": "{CELERY_EXAMPLE}"}}.',
+            )
+        ]
+    problems: list[Problem] = []
+    for key in raw:
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key), KEYS, n=1)
+            guess = f"Did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    "airlock.E002",
+                    f"settings.AIRLOCK has an unknown key {key!r}.",
+                    f"{guess}The keys are {', '.join(KEYS)}.",
+                )
+            )
+    arguments: dict[str, Any] = {}
+    if raw.get("EXECUTOR") is not None:
+        problem = _check_executor(raw["EXECUTOR"], "settings.AIRLOCK['EXECUTOR']")
+        if problem is None:
+            arguments["executor"] = raw["EXECUTOR"]
+        else:
+            problems.append(problem)
+    elif os.environ.get(EXECUTOR_ENV):
+        problem = _check_executor(os.environ[EXECUTOR_ENV], f"{EXECUTOR_ENV} environment variable")
+        if problem is not None:
+            problems.append(problem)
+    if raw.get("POLICY") is not None:
+        problem = _check_policy(raw["POLICY"])
+        if problem is None:
+            arguments["policy"] = raw["POLICY"]
+        else:
+            problems.append(problem)
+    scope_cls: type[Scope] | None = DjangoScope
+    if raw.get("SCOPE") is not None:
+        scope_cls, found = _check_scope(raw["SCOPE"])
+        problems += found
+    if scope_cls is not None:
+        arguments["scope_cls"] = scope_cls
+    kwargs = raw.get("SCOPE_KWARGS")
+    if kwargs is not None:
+        problem = _check_scope_kwargs(kwargs, scope_cls)
+        if problem is None:
+            arguments["scope_kwargs"] = dict(kwargs)
+        else:
+            problems.append(problem)
+    return arguments, problems
+
+
+def _check_executor(value: object, source: str) -> Problem | None:
+    try:
+        resolve_executor(value, source=source)
+    except AirlockError as exc:
+        if value == "django_tasks" and django.VERSION < (6, 0):
+            hint = (
+                "The django_tasks executor needs Django's tasks framework (Django >= 6.0);"
+                f" this project runs Django {django.get_version()}."
+            )
+        else:
+            names = ", ".join(airlock.plugins.names("executor"))
+            hint = (
+                f"Use an installed executor name ({names}) or a dotted path to an executor,"
+                f" such as {CELERY_EXAMPLE!r}."
+            )
+        return Problem("airlock.E003", f"{source} is invalid: {exc}", hint)
+    return None
+
+
+def _check_policy(value: object) -> Problem | None:
+    try:
+        policy_factory(value, source="settings.AIRLOCK['POLICY']")()
+    except AirlockError as exc:
+        names = ", ".join(airlock.plugins.names("policy"))
+        return Problem(
+            "airlock.E004",
+            f"settings.AIRLOCK['POLICY'] is invalid: {exc}",
+            f"Use an installed policy name ({names}), a dotted path to a policy class or"
+            f" instance, or a policy object.",
+        )
+    return None
+
+
+def _check_scope(value: object) -> tuple[type[Scope] | None, list[Problem]]:
+    try:
+        cls = resolve_scope_class(value, source="settings.AIRLOCK['SCOPE']")
+    except AirlockError as exc:
+        return None, [
+            Problem(
+                "airlock.E005",
+                f"settings.AIRLOCK['SCOPE'] is invalid: {exc}",
+                "Use 'django' (DjangoScope, the default), another registered scope name, or a"
+                " dotted path to a subclass of airlock_django.DjangoScope.",
+            )
+        ]
+    if issubclass(cls, DjangoScope):
+        return cls, []
+    return cls, [
+        Problem(
+            "airlock.W001",
+            f"settings.AIRLOCK['SCOPE'] is {cls.__module__}.{cls.__qualname__}, which is not a"
+            f" DjangoScope: effects will not wait for the database transaction to commit.",
+            "Subclass airlock_django.DjangoScope instead, or silence airlock.W001 if flushing"
+            " at the end of the block is what you want.",
+            serious=False,
+        )
+    ]
+
+
+def _check_scope_kwargs(kwargs: object, scope_cls: type[Scope] | None) -> Problem | None:
+    hint = 'A dict of keyword arguments for the scope class, e.g. {"using": "default"}.'
+    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+        return Problem(
+            "airlock.E006",
+            f"settings.AIRLOCK['SCOPE_KWARGS'] must be a dict with string keys, got {kwargs!r}.",
+            hint,
+        )
+    if scope_cls is None:
+        return None
+    try:
+        inspect.signature(scope_cls).bind(**kwargs)
+    except TypeError as exc:
+        return Problem(
+            "airlock.E006",
+            f"settings.AIRLOCK['SCOPE_KWARGS'] does not suit {scope_cls.__qualname__}: {exc}.",
+            hint,
+        )
+    if kwargs.get("on_dispatch_error", "stop") not in ("stop", "continue"):
+        return Problem(
+            "airlock.E006",
+            "settings.AIRLOCK['SCOPE_KWARGS']['on_dispatch_error'] must be 'stop' or"
+            f" 'continue', got {kwargs['on_dispatch_error']!r}.",
+            hint,
+        )
+    using = kwargs.get("using")
+    if issubclass(scope_cls, DjangoScope) and using is not None and using not in settings.DATABASES:
+        return Problem(
+            "airlock.E006",
+            f"settings.AIRLOCK['SCOPE_KWARGS']['using'] is {using!r}, which is not a database"
+            f" alias in settings.DATABASES ({', '.join(settings.DATABASES)}).",
+            hint,
+        )
+    return None
+
+
+class MisconfiguredExecutor:
+    """Stands in while ``settings.AIRLOCK`` is invalid: every dispatch fails, loudly.
+
+    Intents are still buffered and accounted for (``DispatchError`` lists them
+    as failed), but none escapes through an executor or past a policy that
+    nobody chose.
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+
+    def __call__(self, intent: Intent) -> None:
+        """Refuse to dispatch, naming the check ids to look up."""
+        ids = ", ".join(dict.fromkeys(p.check_id for p in self.problems))
+        raise ImproperlyConfigured(
+            f"settings.AIRLOCK is invalid ({ids}), so {intent!r} was not dispatched."
+            f" Run `python manage.py check` for the details."
+        )
+
+    def __repr__(self) -> str:
+        return f"MisconfiguredExecutor({[p.check_id for p in self.problems]!r})"
+
+
+def configure_from_settings() -> list[Problem]:
+    """Configure airlock from ``settings.AIRLOCK``; return the problems found.
+
+    The setting is the whole configuration: it replaces whatever
+    ``airlock.configure()`` set before (call ``configure()`` afterwards to
+    adjust it). Without ``AIRLOCK`` the scope class still becomes
+    ``DjangoScope``. With a serious problem, scopes are ``DjangoScope`` and the
+    executor is a ``MisconfiguredExecutor``.
+    """
+    arguments, problems = read_settings()
+    serious = [p for p in problems if p.serious]
+    airlock.reset_configuration()
+    if serious:
+        airlock.configure(scope_cls=DjangoScope, executor=MisconfiguredExecutor(serious))
+    else:
+        airlock.configure(**arguments)
+    return problems

@@ -1,0 +1,131 @@
+"""``AirlockMiddleware``: one scope per request, flushed only for a response that succeeded."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import got_request_exception
+from django.http import HttpRequest, HttpResponseBase
+
+import airlock
+from airlock import DispatchError, Scope
+
+logger = logging.getLogger("airlock_django")
+
+#: Attribute set on a request once an exception was raised while handling it.
+EXCEPTION_ATTRIBUTE = "_airlock_exception"
+
+
+def _remember_exception(sender: object, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``got_request_exception`` receiver: Django is turning an exception into a response."""
+    if request is not None and getattr(request, EXCEPTION_ATTRIBUTE, None) is None:
+        setattr(request, EXCEPTION_ATTRIBUTE, True)
+
+
+got_request_exception.connect(_remember_exception, dispatch_uid="airlock_django.middleware")
+
+
+class AirlockMiddleware:
+    """Open one airlock scope per request; flush it on success, discard it otherwise.
+
+    The scope is ``airlock.scope()``, so with the app installed it is a
+    ``DjangoScope`` configured from ``settings.AIRLOCK``. The effects go when
+    the response is 1xx-3xx and no exception was raised while handling the
+    request; a 4xx/5xx response, an exception that propagates, and an
+    exception that Django or another middleware turned into a response
+    (``got_request_exception``, ``process_exception``) all discard them.
+    Override ``should_flush(request, response)`` to decide otherwise, and
+    ``dispatch_failed(request, response, error)`` to change what a failing
+    dispatch does to the response (by default: nothing, the failure is logged
+    and reported through the ``airlock_dispatch_failed`` hook).
+
+    Works in sync and async stacks. In the async stack the flush runs in
+    Django's sync thread (``sync_to_async``), next to the ORM.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], HttpResponseBase]
+        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
+    ) -> None:
+        if not apps.is_installed("airlock_django"):
+            raise ImproperlyConfigured(
+                "AirlockMiddleware needs the airlock app: add 'airlock.integrations.django'"
+                " to INSTALLED_APPS, so that settings.AIRLOCK is applied (airlock.E010)."
+            )
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        """Handle ``request`` inside its scope (a coroutine in the async stack)."""
+        if self.async_mode:
+            return self.__acall__(request)
+        scope = self.open_scope(request).enter()
+        try:
+            response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
+        except BaseException:
+            scope.exit()
+            scope.discard()
+            raise
+        scope.exit()
+        if not self.should_flush(request, response):
+            scope.discard()
+            return response
+        try:
+            scope.flush()
+        except DispatchError as error:
+            return self.dispatch_failed(request, response, error)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        scope = self.open_scope(request).enter()
+        try:
+            response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
+        except BaseException:
+            scope.exit()
+            scope.discard()
+            raise
+        scope.exit()
+        if not self.should_flush(request, response):
+            scope.discard()
+            return response
+        try:
+            await sync_to_async(scope.flush, thread_sensitive=True)()
+        except DispatchError as error:
+            return self.dispatch_failed(request, response, error)
+        return response
+
+    def open_scope(self, request: HttpRequest) -> Scope:
+        """The scope for ``request`` (not yet entered): ``airlock.scope()`` by default."""
+        return airlock.scope()
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """Note that the view raised, even if some middleware turns it into a response."""
+        setattr(request, EXCEPTION_ATTRIBUTE, True)
+
+    def should_flush(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        """Flush for a 1xx-3xx response to a request that raised no exception."""
+        if getattr(request, EXCEPTION_ATTRIBUTE, None) is not None:
+            return False
+        return 100 <= response.status_code < 400
+
+    def dispatch_failed(
+        self, request: HttpRequest, response: HttpResponseBase, error: DispatchError
+    ) -> HttpResponseBase:
+        """Called when the flush raised ``DispatchError``; return the response to send.
+
+        The request's database work is committed and the failure is already
+        logged and reported through ``airlock_dispatch_failed``; by default the
+        response goes out unchanged.
+        """
+        return response

@@ -1,0 +1,29 @@
+"""The settings of "Using with Django", on top of the demo shop's project settings."""
+
+from shop_project.settings import *  # noqa: F403  (the rest of a real project's settings)
+
+# --8<-- [start:settings]
+# settings.py
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "shop",
+    "airlock.integrations.django",  # Auto-configures airlock
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "airlock.integrations.django.AirlockMiddleware",
+]
+
+AIRLOCK = {
+    "EXECUTOR": "airlock.integrations.executors.celery.celery_executor",
+}
+# --8<-- [end:settings]

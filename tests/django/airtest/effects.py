@@ -1,0 +1,29 @@
+"""In-process effects: each records what it saw, from a separate database connection."""
+
+from __future__ import annotations
+
+SENT: list[tuple[str, int, bool]] = []
+
+
+def committed(order_id: int, using: str) -> bool:
+    """Whether the order row is visible from another connection, i.e. committed."""
+    from airtest.models import Order
+
+    observer = "observer" if using == "default" else using
+    return Order.objects.using(observer).filter(pk=order_id, status="processed").exists()
+
+
+def notify_warehouse(order_id: int, using: str = "default") -> None:
+    SENT.append(("notify_warehouse", order_id, committed(order_id, using)))
+
+
+def send_confirmation(order_id: int, using: str = "default") -> None:
+    SENT.append(("send_confirmation", order_id, committed(order_id, using)))
+
+
+def fail(*args: object) -> None:
+    raise RuntimeError("the broker is down")
+
+
+def sent() -> list[str]:
+    return [name for name, _, _ in SENT]

@@ -1,0 +1,57 @@
+"""Settings of the test project: PostgreSQL (default), a second connection to it
+(observer, to see what is committed) and SQLite."""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# The demo shop's app and the docs' examples run inside this project too.
+_ROOT = Path(__file__).resolve().parents[3]
+for _path in (_ROOT / "examples" / "shop", _ROOT / "docs" / "examples" / "django"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+_pg = urlsplit(
+    os.environ.get("AIRLOCK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+_POSTGRES = {
+    "ENGINE": "django.db.backends.postgresql",
+    "NAME": os.environ.get("AIRTEST_DB_NAME", _pg.path.lstrip("/") or "test"),
+    "USER": _pg.username or "postgres",
+    "PASSWORD": _pg.password or "",
+    "HOST": _pg.hostname or "127.0.0.1",
+    "PORT": _pg.port or 5432,
+    # one test database per stack, so that stacks may run side by side
+    "TEST": {"NAME": f"django_airlock_test_{os.environ.get('AIRLOCK_TEST_STACK', 'local')}"},
+}
+
+SECRET_KEY = "airlock-tests"
+DEBUG = False
+USE_TZ = True
+ALLOWED_HOSTS = ["testserver"]
+ROOT_URLCONF = "airtest.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+INSTALLED_APPS = ["airlock.integrations.django", "airtest", "shop"]
+MIDDLEWARE = [
+    "airtest.middleware.FriendlyErrors",
+    "airlock.integrations.django.AirlockMiddleware",
+]
+DATABASES = {
+    "default": _POSTGRES,
+    "observer": {**_POSTGRES, "TEST": {"MIRROR": "default"}},
+    "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": "django_airlock.sqlite3"},
+}
+AIRLOCK = {"EXECUTOR": os.environ.get("AIRTEST_EXECUTOR", "sync")}
+TASKS = {
+    "default": {
+        "BACKEND": "django.tasks.backends.dummy.DummyBackend",
+        "QUEUES": ["default", "emails"],
+    }
+}
+LOGGING_CONFIG = None
+
+# Celery (the worker tests): Redis database 5, queues prefixed django_.
+CELERY_BROKER_URL = os.environ.get("AIRTEST_BROKER_URL", "memory://")
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("AIRTEST_QUEUE", "django_tests")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -1,0 +1,13 @@
+import checkout_view
+from django.urls import path
+
+from airtest import views
+
+urlpatterns = [
+    path("checkout/", views.checkout),
+    path("checkout/partial/", views.checkout_with_failed_step),
+    path("checkout/rollback/", views.checkout_marked_for_rollback),
+    path("checkout/async/", views.async_checkout),
+    path("failing-effect/", views.failing_effect),
+    path("docs/checkout/", checkout_view.checkout_view),
+]
