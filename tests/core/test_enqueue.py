@@ -85,7 +85,7 @@ def test_a_non_callable_task_is_a_usage_error_and_loses_nothing(
 ) -> None:
     with airlock.scope(executor=recorder) as scope:
         airlock.enqueue(send_email, "kept")
-        with pytest.raises(airlock.UsageError, match="callable or a string"):
+        with pytest.raises(airlock.UsageError, match="needs a callable, a task object"):
             airlock.enqueue(task)  # type: ignore[arg-type]
         assert len(scope.intents) == 1
     assert recorder.calls == [("send_email", ("kept",), {})]

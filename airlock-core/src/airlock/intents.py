@@ -39,7 +39,7 @@ class Intent:
 
     __slots__ = ("args", "dispatch_options", "kwargs", "local_policies", "origin", "task")
 
-    task: Callable[..., Any] | str | Any
+    task: Any  # a callable, a task object (enqueue method) or a string reference
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any]
     dispatch_options: Mapping[str, Any] | None
@@ -48,7 +48,7 @@ class Intent:
 
     def __init__(
         self,
-        task: Callable[..., Any] | str,
+        task: Any,
         args: tuple[Any, ...] = (),
         kwargs: Mapping[str, Any] = NO_KWARGS,
         dispatch_options: Mapping[str, Any] | None = None,
@@ -108,7 +108,7 @@ def task_reference(task: object) -> str:
 
 
 def _enqueue(
-    task: Callable[..., Any] | str,
+    task: object,
     /,
     *args: Any,
     _dispatch_options: Mapping[str, Any] | None = None,
@@ -173,7 +173,7 @@ if TYPE_CHECKING:
     @overload
     def enqueue(task: str | _TaskObject, /, *args: Any, **kwargs: Any) -> None: ...
 
-    def enqueue(task: Callable[..., object] | str, /, *args: Any, **kwargs: Any) -> None:
+    def enqueue(task: object, /, *args: Any, **kwargs: Any) -> None:
         """Buffer the intent to run ``task(*args, **kwargs)`` in the current scope.
 
         Nothing runs here: the scope decides when the effect escapes, policies

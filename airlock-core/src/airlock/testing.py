@@ -109,7 +109,7 @@ def _same_task(expected: object, actual: object) -> bool:
         return _same_task(expected, actual.func)
     if isinstance(expected, str):
         if "." not in expected and ":" not in expected:
-            return airlock.Intent(actual).name == expected  # type: ignore[arg-type]
+            return airlock.Intent(actual).name == expected
         return expected.replace(":", ".") in _references(actual)
     if not isinstance(actual, str):
         return False  # two objects: only the very same task matches
