@@ -67,7 +67,7 @@ def prepare(intent: Intent, default_queue: str) -> Prepared:
 
 def _job_reference(intent: Intent) -> Callable[..., Any] | str:
     """The task, if an RQ worker can import it again by name."""
-    task = intent.task
+    task: Callable[..., Any] | str = intent.task
     if isinstance(task, str):
         if "." not in task:
             raise UsageError(
