@@ -22,7 +22,10 @@ def sync_executor(intent: Intent) -> None:
     task = intent.task
     if isinstance(task, str):
         task = import_object(task, what="task")
-    task(*intent.args, **intent.kwargs)
+    if intent.kwargs:
+        task(*intent.args, **intent.kwargs)
+    else:  # the shared empty mapping unpacks slowly: ~10x an empty dict
+        task(*intent.args)
 
 
 def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = False) -> None:
@@ -44,7 +47,10 @@ def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = Fal
                     task = intent.task
                     if isinstance(task, str):
                         task = import_object(task, what="task")
-                    task(*intent.args, **intent.kwargs)
+                    if intent.kwargs:
+                        task(*intent.args, **intent.kwargs)
+                    else:
+                        task(*intent.args)
             else:
                 for intent in intents:
                     executor(intent)
