@@ -7,8 +7,12 @@ answer, with the environment variable that points at it in the message.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
+import subprocess
+import sys
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -59,3 +63,16 @@ def amqp_url() -> str:
 def postgres_url() -> str:
     """PostgreSQL URL (database ``test``)."""
     return service_url("postgres")
+
+
+@pytest.fixture(scope="session")
+def listed_plugins() -> dict[str, dict[str, Any]]:
+    """What ``airlock plugins --json`` prints in a fresh interpreter, by plugin name."""
+    done = subprocess.run(
+        [sys.executable, "-m", "airlock", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return {plugin["name"]: plugin for plugin in json.loads(done.stdout)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -46,15 +45,8 @@ def test_unknown_attribute():
         airlock_celery.not_a_thing  # noqa: B018
 
 
-def test_cli_lists_the_plugin():
-    output = subprocess.run(
-        [sys.executable, "-m", "airlock", "plugins", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    (celery,) = [p for p in json.loads(output) if p["name"] == "celery"]
+def test_cli_lists_the_plugin(listed_plugins):
+    celery = listed_plugins["celery"]
     assert celery["distribution"] == "airlock-celery"
     assert celery["registers"]["executor"] == ["celery"]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from typing import Any
 
 import airlock
 import airlock_dramatiq
@@ -21,14 +19,7 @@ def test_executor_by_name_and_seed_path() -> None:
     assert airlock.get_configuration()["executor"] is airlock_dramatiq.dramatiq_executor
 
 
-def test_plugins_command_lists_the_dramatiq_plugin() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "airlock", "plugins", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    [plugin] = [p for p in json.loads(out) if p["name"] == "dramatiq"]
+def test_plugins_command_lists_the_dramatiq_plugin(listed_plugins: dict[str, Any]) -> None:
+    plugin = listed_plugins["dramatiq"]
     assert plugin["distribution"] == "airlock-dramatiq"
     assert plugin["registers"]["executor"] == ["dramatiq"]

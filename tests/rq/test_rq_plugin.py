@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -27,15 +27,8 @@ def test_executor_by_name_and_seed_path() -> None:
     assert airlock.get_configuration()["executor"] is airlock_rq.rq_executor
 
 
-def test_plugins_command_lists_the_rq_plugin() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "airlock", "plugins", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    [rq_plugin] = [p for p in json.loads(out) if p["name"] == "rq"]
+def test_plugins_command_lists_the_rq_plugin(listed_plugins: dict[str, Any]) -> None:
+    rq_plugin = listed_plugins["rq"]
     assert rq_plugin["distribution"] == "airlock-rq"
     assert rq_plugin["registers"]["executor"] == ["rq"]
 

@@ -74,12 +74,9 @@ class AirlockMiddleware:
         try:
             response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
         except BaseException:
-            scope.exit()
-            scope.discard()
+            self._close(scope, request, None)
             raise
-        scope.exit()
-        if not self.should_flush(request, response):
-            scope.discard()
+        if not self._close(scope, request, response):
             return response
         try:
             scope.flush()
@@ -92,18 +89,26 @@ class AirlockMiddleware:
         try:
             response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         except BaseException:
-            scope.exit()
-            scope.discard()
+            self._close(scope, request, None)
             raise
-        scope.exit()
-        if not self.should_flush(request, response):
-            scope.discard()
+        if not self._close(scope, request, response):
             return response
         try:
             await sync_to_async(scope.flush, thread_sensitive=True)()
         except DispatchError as error:
             return self.dispatch_failed(request, response, error)
         return response
+
+    def _close(self, scope: Scope, request: HttpRequest, response: HttpResponseBase | None) -> bool:
+        """Leave the request's scope; discard it and return False unless it should flush.
+
+        ``response`` is ``None`` when the view (or a later middleware) raised.
+        """
+        scope.exit()
+        if response is None or not self.should_flush(request, response):
+            scope.discard()
+            return False
+        return True
 
     def open_scope(self, request: HttpRequest) -> Scope:
         """The scope for ``request`` (not yet entered): ``airlock.scope()`` by default."""
