@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+import coresupport
 import pytest
 from coresupport import Recorder, raise_after, run_block
 
@@ -385,3 +388,42 @@ def test_the_autoload_switch_values(
 ) -> None:
     monkeypatch.setenv("AIRLOCK_DISABLE_PLUGIN_AUTOLOAD", value)
     assert airlock.plugins.autoload_disabled() is disabled
+
+
+def test_a_lazy_reference_is_imported_only_when_its_name_is_looked_up(
+    register_plugin: Callable[[object, str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "core_lazy_executor.py").write_text(
+        "ran = []\n\ndef executor(intent):\n    ran.append(intent.args)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class LazyPlugin:
+        @airlock.hookimpl
+        def airlock_register_executors(self) -> dict[str, str]:
+            return {"core-lazy": "core_lazy_executor:executor"}
+
+    register_plugin(LazyPlugin(), "core-lazy-plugin")
+    assert airlock.plugins.names("executor")["core-lazy"] == "core-lazy-plugin"
+    assert "core_lazy_executor" not in sys.modules
+    try:
+        with airlock.scope(executor="core-lazy"):
+            airlock.enqueue(coresupport.noop, 1)
+        assert sys.modules["core_lazy_executor"].ran == [(1,)]
+    finally:
+        sys.modules.pop("core_lazy_executor", None)
+
+
+def test_a_lazy_reference_that_does_not_import_names_the_plugin(
+    register_plugin: Callable[[object, str], str],
+) -> None:
+    class BrokenLazyPlugin:
+        @airlock.hookimpl
+        def airlock_register_executors(self) -> dict[str, str]:
+            return {"core-lazy-broken": "core_no_such_module:executor"}
+
+    register_plugin(BrokenLazyPlugin(), "core-lazy-broken-plugin")
+    with pytest.raises(airlock.UnknownPluginError, match="core-lazy-broken-plugin"):
+        airlock.scope(executor="core-lazy-broken")

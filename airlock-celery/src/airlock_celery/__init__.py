@@ -9,6 +9,7 @@ Importing this package does not import Celery; the names that need it load it.
 
 from __future__ import annotations
 
+from airlock.integrations import lazy_exports
 from airlock_celery.executor import CeleryExecutor, celery_executor
 
 TYPE_CHECKING = False
@@ -16,21 +17,16 @@ if TYPE_CHECKING:
     from airlock_celery.intercept import install_global_intercept, uninstall_global_intercept
     from airlock_celery.scoping import ScopedTask
     from airlock_celery.shim import LegacyTaskShim
-else:
-    _LAZY = {
-        "LegacyTaskShim": "airlock_celery.shim",
-        "ScopedTask": "airlock_celery.scoping",
-        "install_global_intercept": "airlock_celery.intercept",
-        "uninstall_global_intercept": "airlock_celery.intercept",
-    }
-
-    def __getattr__(name):
-        # Celery's Task class is needed to define these; load it only when asked.
-        if name in _LAZY:
-            import importlib
-
-            return getattr(importlib.import_module(_LAZY[name]), name)
-        raise AttributeError(f"module 'airlock_celery' has no attribute {name!r}")
+else:  # Celery's Task class is needed to define these; load it only when asked
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "LegacyTaskShim": "airlock_celery.shim",
+            "ScopedTask": "airlock_celery.scoping",
+            "install_global_intercept": "airlock_celery.intercept",
+            "uninstall_global_intercept": "airlock_celery.intercept",
+        },
+    )
 
 
 __version__ = "0.1.0"

@@ -1,7 +1,10 @@
 """The hooks a plugin may implement, in the style of ``_pytest/hookspec.py``.
 
 Registry hooks are called once, when airlock first looks a name up, and return
-mappings of names to objects. Lifecycle hooks are called with keyword
+mappings of names to objects. A value may also be a lazy reference, the
+object's import path (``"package.module:name"``): it is imported only when its
+name is looked up, so a plugin that offers an executor for a heavy framework
+costs nothing to the processes that never select it. Lifecycle hooks are called with keyword
 arguments only; an implementation may accept any subset of them. While no
 plugin implements a lifecycle hook, airlock does not call it at all.
 """

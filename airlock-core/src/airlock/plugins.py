@@ -260,7 +260,7 @@ def _registry() -> dict[Kind, dict[str, tuple[Any, str]]]:
                         f" of names to objects, got {type(offered).__name__}."
                     )
                 for entry_name, obj in offered.items():
-                    if entry_name in names and names[entry_name][0] is not obj:
+                    if entry_name in names and not _same(names[entry_name][0], obj):
                         owners = conflicts.setdefault((kind, entry_name), [names[entry_name][1]])
                         owners.append(impl.plugin_name)
                     else:
@@ -288,9 +288,18 @@ def lookup(kind: Kind, name: str) -> Any:
             f" them, or select the {kind} by its dotted import path instead."
         )
     try:
-        return registry[kind][name][0]
+        obj, plugin_name = registry[kind][name]
     except KeyError:
         raise UnknownPluginError(_unknown_message(kind, name, sorted(registry[kind]))) from None
+    if isinstance(obj, str):  # a lazy reference: import it now, once
+        obj = import_object(obj, what=f"{kind} {name!r} of plugin {plugin_name!r}")
+        registry[kind][name] = (obj, plugin_name)
+    return obj
+
+
+def _same(registered: object, offered: object) -> bool:
+    """Whether two plugins offer the same object (or the same lazy reference)."""
+    return registered is offered or (isinstance(offered, str) and registered == offered)
 
 
 def _unknown_message(kind: Kind, name: str, installed: list[str]) -> str:

@@ -10,25 +10,27 @@ raises ``ImportError`` saying so.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from airlock.integrations import lazy_exports
 
-from airlock_django.conf import configure_from_settings
-from airlock_django.middleware import AirlockMiddleware
-from airlock_django.scopes import DjangoScope
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from airlock_django.conf import configure_from_settings
     from airlock_django.django_tasks import django_tasks_executor
+    from airlock_django.middleware import AirlockMiddleware
+    from airlock_django.scopes import DjangoScope
+else:  # importing the package (and its plugin) does not import Django's ORM;
+    # django_tasks_executor needs Django >= 6.0 and its import error says so
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "configure_from_settings": "airlock_django.conf",
+            "django_tasks_executor": "airlock_django.django_tasks",
+            "AirlockMiddleware": "airlock_django.middleware",
+            "DjangoScope": "airlock_django.scopes",
+        },
+    )
 
 __version__ = "0.1.0"
-
-
-def __getattr__(name: str) -> Any:
-    # Only on Django >= 6.0; the import error explains why otherwise.
-    if name == "django_tasks_executor":
-        from airlock_django.django_tasks import django_tasks_executor
-
-        return django_tasks_executor
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -3,35 +3,31 @@
 Registers the ``django`` scope (``DjangoScope``), the ``django_tasks``
 executor (on Django >= 6.0) and ``airlock check`` support: when
 ``DJANGO_SETTINGS_MODULE`` is set, ``airlock check`` reports this app's
-system checks (tag ``airlock``).
+system checks (tag ``airlock``). Importing it does not import Django's ORM:
+the scope and executor are lazy references, imported when first looked up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 import django
 
 import airlock
-from airlock import Scope
-from airlock_django.scopes import DjangoScope
 
 
 @airlock.hookimpl
-def airlock_register_scopes() -> Mapping[str, type[Scope]]:
+def airlock_register_scopes() -> Mapping[str, str]:
     """``django``: the transaction-aware scope."""
-    return {"django": DjangoScope}
+    return {"django": "airlock_django.scopes:DjangoScope"}
 
 
 @airlock.hookimpl
-def airlock_register_executors() -> Mapping[str, Callable[..., Any]]:
+def airlock_register_executors() -> Mapping[str, str]:
     """``django_tasks``: Django's tasks framework, which exists from Django 6.0 on."""
     if django.VERSION < (6, 0):
         return {}
-    from airlock_django.django_tasks import django_tasks_executor
-
-    return {"django_tasks": django_tasks_executor}
+    return {"django_tasks": "airlock_django.django_tasks:django_tasks_executor"}
 
 
 @airlock.hookimpl

@@ -1,15 +1,17 @@
-"""The ``dramatiq`` plugin: registers the executor under the name ``dramatiq``."""
+"""The ``dramatiq`` plugin: registers the executor under the name ``dramatiq``.
+
+Importing it does not import Dramatiq: the executor is a lazy reference,
+imported when ``"dramatiq"`` is first looked up.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import airlock
-from airlock_dramatiq.executor import dramatiq_executor
 
 
 @airlock.hookimpl
-def airlock_register_executors() -> Mapping[str, Callable[..., Any]]:
+def airlock_register_executors() -> Mapping[str, str]:
     """``executor="dramatiq"`` selects :data:`airlock_dramatiq.dramatiq_executor`."""
-    return {"dramatiq": dramatiq_executor}
+    return {"dramatiq": "airlock_dramatiq.executor:dramatiq_executor"}

@@ -10,9 +10,26 @@ Workers: ``rq worker --job-class airlock_rq.AirlockJob``.
 
 from __future__ import annotations
 
-from airlock_rq.config import configure, default_queue, get_connection, reset_configuration
-from airlock_rq.executor import RQExecutor, rq_executor
-from airlock_rq.job import AirlockJob
+from airlock.integrations import lazy_exports
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from airlock_rq.config import configure, default_queue, get_connection, reset_configuration
+    from airlock_rq.executor import RQExecutor, rq_executor
+    from airlock_rq.job import AirlockJob
+else:  # importing the package (and its plugin) does not import RQ or redis
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "configure": "airlock_rq.config",
+            "default_queue": "airlock_rq.config",
+            "get_connection": "airlock_rq.config",
+            "reset_configuration": "airlock_rq.config",
+            "RQExecutor": "airlock_rq.executor",
+            "rq_executor": "airlock_rq.executor",
+            "AirlockJob": "airlock_rq.job",
+        },
+    )
 
 __version__ = "0.1.0"
 

@@ -1,24 +1,27 @@
-"""The ``rq`` plugin: registers the executor under the name ``rq``."""
+"""The ``rq`` plugin: registers the executor under the name ``rq``.
+
+Importing it imports neither RQ nor redis: the executor is a lazy reference,
+imported when ``"rq"`` is first looked up.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 import airlock
-from airlock_rq.executor import rq_executor
 
 
 @airlock.hookimpl
-def airlock_register_executors() -> Mapping[str, Callable[..., Any]]:
+def airlock_register_executors() -> Mapping[str, str]:
     """``executor="rq"`` selects :data:`airlock_rq.rq_executor`."""
-    return {"rq": rq_executor}
+    return {"rq": "airlock_rq.executor:rq_executor"}
 
 
 @airlock.hookimpl
 def airlock_check() -> Iterable[str]:
     """When ``rq`` is the default executor, it must have a Redis connection."""
     from airlock_rq import config
+    from airlock_rq.executor import rq_executor
 
     if airlock.get_configuration()["executor"] is not rq_executor:
         return []
