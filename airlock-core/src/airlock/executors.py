@@ -42,18 +42,8 @@ def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = Fal
     if on_dispatched is None and not keep_going:  # the common case: nothing but the loop
         intent = None
         try:
-            if executor is sync_executor:  # in-process: call the task without the extra frame
-                for intent in intents:
-                    task = intent.task
-                    if isinstance(task, str):
-                        task = import_object(task, what="task")
-                    if intent.kwargs:
-                        task(*intent.args, **intent.kwargs)
-                    else:
-                        task(*intent.args)
-            else:
-                for intent in intents:
-                    executor(intent)
+            for intent in intents:
+                executor(intent)
         except Exception as exc:
             assert intent is not None
             position = _position(intents, intent)
