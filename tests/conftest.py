@@ -12,10 +12,13 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+import airlock
 
 SERVICES = {
     "redis": ("AIRLOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -76,3 +79,16 @@ def listed_plugins() -> dict[str, dict[str, Any]]:
         timeout=60,
     )
     return {plugin["name"]: plugin for plugin in json.loads(done.stdout)}
+
+
+@pytest.fixture
+def fresh_airlock() -> Iterator[None]:
+    """airlock's defaults before and after the test, and no scope left open.
+
+    Suites that configure airlock per test request it from an autouse fixture;
+    the Django suite does not, because its app applies ``settings.AIRLOCK``.
+    """
+    airlock.reset_configuration()
+    yield
+    airlock.reset_configuration()
+    assert airlock.get_current_scope() is None, "a test left a scope open"

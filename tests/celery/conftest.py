@@ -24,7 +24,6 @@ from celery import Celery
 from kombu import Connection
 from worker_app import EMAILS, INTERCEPT_QUEUE, OBS_PREFIX, QUEUE, make_app
 
-import airlock
 from airlock_celery import uninstall_global_intercept
 
 HERE = Path(__file__).parent
@@ -56,12 +55,10 @@ def clean_databases(redis_url: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def fresh_airlock() -> Iterator[None]:
-    airlock.reset_configuration()
+def defaults(fresh_airlock: None) -> Iterator[None]:
+    """Every test starts from airlock's defaults, and ends with no intercept installed."""
     yield
     uninstall_global_intercept()
-    airlock.reset_configuration()
-    assert airlock.get_current_scope() is None, "a test left a scope open"
 
 
 @pytest.fixture(scope="session")

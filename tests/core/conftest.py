@@ -11,11 +11,8 @@ import airlock
 
 
 @pytest.fixture(autouse=True)
-def fresh_airlock() -> Iterator[None]:
-    airlock.reset_configuration()
-    yield
-    airlock.reset_configuration()
-    assert airlock.get_current_scope() is None, "a test left a scope open"
+def defaults(fresh_airlock: None) -> None:
+    """Every test starts from airlock's defaults (see tests/conftest.py)."""
 
 
 @pytest.fixture

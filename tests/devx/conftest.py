@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-
-import airlock
 
 pytest_plugins = ["pytester"]
 
@@ -24,11 +21,8 @@ PLUGIN_ARGS = ("-p", "airlock.testing", "-W", "ignore::pytest.PytestAssertRewrit
 
 
 @pytest.fixture(autouse=True)
-def fresh_airlock() -> Iterator[None]:
-    airlock.reset_configuration()
-    yield
-    airlock.reset_configuration()
-    assert airlock.get_current_scope() is None, "a test left a scope open"
+def defaults(fresh_airlock: None) -> None:
+    """Every test starts from airlock's defaults (see tests/conftest.py)."""
 
 
 def flake8_plugin_installed() -> bool:

@@ -20,8 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from redis import Redis
 
-import airlock
-
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 DB = 3
@@ -43,11 +41,8 @@ def results_db(dq_redis_url: str) -> Iterator[Redis]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_airlock() -> Iterator[None]:
-    airlock.reset_configuration()
-    yield
-    airlock.reset_configuration()
-    assert airlock.get_current_scope() is None, "a test left a scope open"
+def defaults(fresh_airlock: None) -> None:
+    """Every test starts from airlock's defaults (see tests/conftest.py)."""
 
 
 def read(db: Redis, tag: str, key: str) -> list[str]:

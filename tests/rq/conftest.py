@@ -42,13 +42,12 @@ def connection(rq_url: str) -> Iterator[Redis]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_airlock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def defaults(fresh_airlock: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """airlock's and airlock-rq's defaults, with no connection from the environment."""
     monkeypatch.delenv("AIRLOCK_RQ_URL", raising=False)
     monkeypatch.delenv("AIRLOCK_EXECUTOR", raising=False)
-    airlock.reset_configuration()
     airlock_rq.reset_configuration()
     yield
-    airlock.reset_configuration()
     airlock_rq.reset_configuration()
     assert airlock.get_current_scope() is None, "a test left a scope open"
 
