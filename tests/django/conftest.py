@@ -29,8 +29,11 @@ def fresh_effects() -> Iterator[list[tuple[str, int, bool]]]:
     from airtest import effects
 
     effects.SENT.clear()
+    effects.CALLS.clear()
+    effects.BROKEN[0] = False
     yield effects.SENT
     effects.SENT.clear()
+    effects.CALLS.clear()
     import airlock
 
     assert airlock.get_current_scope() is None, "a test left a scope open"

@@ -20,6 +20,7 @@ class AirlockDjangoConfig(AppConfig):
     name = "airlock_django"
     label = "airlock"
     verbose_name = "airlock"
+    default_auto_field = "django.db.models.BigAutoField"
     default = True
 
     def ready(self) -> None:

@@ -8,6 +8,7 @@ Check ids:
 * ``airlock.E004`` ``POLICY`` does not resolve to a policy.
 * ``airlock.E005`` ``SCOPE`` is not a ``Scope`` subclass (or does not resolve).
 * ``airlock.E006`` ``SCOPE_KWARGS`` is not a dict or does not suit the scope class.
+* ``airlock.E007`` ``OUTBOX`` is not a dict, or one of its keys is unknown or invalid.
 * ``airlock.E010`` ``AirlockMiddleware`` is in ``MIDDLEWARE`` but the app is not installed.
 * ``airlock.W001`` ``SCOPE`` is a ``Scope`` that does not wait for the transaction.
 * ``airlock.W002`` a middleware below ``AirlockMiddleware`` has ``process_exception``: it

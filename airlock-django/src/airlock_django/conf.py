@@ -25,7 +25,7 @@ from airlock.plugins import policy_factory, resolve_executor, resolve_scope_clas
 from airlock_django.scopes import DjangoScope
 
 SETTING = "AIRLOCK"
-KEYS = ("EXECUTOR", "POLICY", "SCOPE", "SCOPE_KWARGS")
+KEYS = ("EXECUTOR", "POLICY", "SCOPE", "SCOPE_KWARGS", "OUTBOX")
 CELERY_EXAMPLE = "airlock.integrations.executors.celery.celery_executor"
 
 
@@ -103,7 +103,115 @@ def read_settings() -> tuple[dict[str, Any], list[Problem]]:
             arguments["scope_kwargs"] = dict(kwargs)
         else:
             problems.append(problem)
+    problems += read_outbox_settings(raw.get("OUTBOX"))[1]
     return arguments, problems
+
+
+class OutboxSettings:
+    """``settings.AIRLOCK["OUTBOX"]``, with defaults for what it leaves out.
+
+    ``TASKS``: task names (or dotted paths) the relay may dispatch besides
+    Celery's registered tasks and Dramatiq's actors. ``MAX_ATTEMPTS``:
+    publish attempts before a row is dead. ``RELAY_AFTER``: seconds after the
+    commit before the relay treats an undelivered row as lost (the fast path
+    normally delivers it within milliseconds). ``RETRY_BACKOFF`` /
+    ``RETRY_BACKOFF_MAX``: seconds before the first retry, doubled on each
+    attempt up to the maximum.
+    """
+
+    __slots__ = ("max_attempts", "relay_after", "retry_backoff", "retry_backoff_max", "tasks")
+
+    def __init__(
+        self,
+        *,
+        tasks: frozenset[str] = frozenset(),
+        max_attempts: int = 10,
+        relay_after: float = 10.0,
+        retry_backoff: float = 5.0,
+        retry_backoff_max: float = 600.0,
+    ) -> None:
+        self.tasks = tasks
+        self.max_attempts = max_attempts
+        self.relay_after = relay_after
+        self.retry_backoff = retry_backoff
+        self.retry_backoff_max = retry_backoff_max
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failed publish."""
+        return float(min(self.retry_backoff * 2 ** max(attempts - 1, 0), self.retry_backoff_max))
+
+
+OUTBOX_NUMBERS = {
+    "MAX_ATTEMPTS": ("max_attempts", 1),
+    "RELAY_AFTER": ("relay_after", 0),
+    "RETRY_BACKOFF": ("retry_backoff", 0),
+    "RETRY_BACKOFF_MAX": ("retry_backoff_max", 0),
+}
+
+
+def read_outbox_settings(raw: object) -> tuple[OutboxSettings, list[Problem]]:
+    """``settings.AIRLOCK["OUTBOX"]`` as ``OutboxSettings``, and what is wrong with it."""
+    if raw is None:
+        return OutboxSettings(), []
+    hint = (
+        'A dict such as {"TASKS": ["myapp.tasks.send_email"], "MAX_ATTEMPTS": 10,'
+        ' "RELAY_AFTER": 10, "RETRY_BACKOFF": 5, "RETRY_BACKOFF_MAX": 600}.'
+    )
+    if not isinstance(raw, Mapping):
+        return OutboxSettings(), [
+            Problem(
+                "airlock.E007", f"settings.AIRLOCK['OUTBOX'] must be a dict, got {raw!r}.", hint
+            )
+        ]
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        where = f"settings.AIRLOCK['OUTBOX'][{key!r}]"
+        if key == "TASKS":
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value or ()):
+                problems.append(
+                    Problem(
+                        "airlock.E007",
+                        f"{where} must be a list of task names, got {value!r}.",
+                        hint,
+                    )
+                )
+            else:
+                values["tasks"] = frozenset(value or ())
+        elif key in OUTBOX_NUMBERS:
+            attribute, lowest = OUTBOX_NUMBERS[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < lowest:
+                problems.append(
+                    Problem(
+                        "airlock.E007",
+                        f"{where} must be a number >= {lowest}, got {value!r}.",
+                        hint,
+                    )
+                )
+            else:
+                values[attribute] = value
+        else:
+            close = difflib.get_close_matches(str(key), ["TASKS", *OUTBOX_NUMBERS], n=1)
+            guess = f"Did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    "airlock.E007",
+                    f"settings.AIRLOCK['OUTBOX'] has an unknown key {key!r}.",
+                    guess + hint,
+                )
+            )
+    return OutboxSettings(**values), problems
+
+
+def outbox_settings() -> OutboxSettings:
+    """The outbox settings in force; ``ImproperlyConfigured`` if they are invalid."""
+    raw = getattr(settings, SETTING, None)
+    found, problems = read_outbox_settings(raw.get("OUTBOX") if isinstance(raw, Mapping) else None)
+    if problems:
+        raise ImproperlyConfigured(
+            "; ".join(p.message for p in problems) + " Run `python manage.py check` for hints."
+        )
+    return found
 
 
 def _check_executor(value: object, source: str) -> Problem | None:

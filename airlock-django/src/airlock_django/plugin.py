@@ -1,6 +1,7 @@
 """The ``django`` plugin of the ``airlock`` entry-point group.
 
-Registers the ``django`` scope (``DjangoScope``), the ``django_tasks``
+Registers the ``django`` scope (``DjangoScope``), the ``outbox`` scope
+(``OutboxScope``), the ``django_tasks``
 executor (on Django >= 6.0) and ``airlock check`` support: when
 ``DJANGO_SETTINGS_MODULE`` is set, ``airlock check`` reports this app's
 system checks (tag ``airlock``). Importing it does not import Django's ORM:
@@ -18,8 +19,11 @@ import airlock
 
 @airlock.hookimpl
 def airlock_register_scopes() -> Mapping[str, str]:
-    """``django``: the transaction-aware scope."""
-    return {"django": "airlock_django.scopes:DjangoScope"}
+    """``django``: the transaction-aware scope; ``outbox``: the durable one."""
+    return {
+        "django": "airlock_django.scopes:DjangoScope",
+        "outbox": "airlock_django.outbox:OutboxScope",
+    }
 
 
 @airlock.hookimpl

@@ -107,6 +107,12 @@ class DjangoScope(Scope):
                 partial(self._after_commit, intents, self.using), using=self.using, robust=True
             )
             return
+        self._refuse_manual_transaction(intents)
+        self._release(intents, self.using)
+
+    def _refuse_manual_transaction(self, intents: list[Intent]) -> None:
+        """Outside an atomic block with autocommit off, nobody can tell when the commit happens."""
+        connection = connections[self.using]
         if connection.connection is not None and not connection.get_autocommit():
             logger.error(
                 "airlock: %r flushed under manual transaction management (autocommit off,"
@@ -116,7 +122,6 @@ class DjangoScope(Scope):
                 self.using,
             )
             raise DispatchError([], [], intents)
-        self._release(intents, self.using)
 
     def _after_commit(self, intents: list[Intent], using: str) -> None:
         """The on-commit callback; a dispatch failure was already logged and reported."""

@@ -27,3 +27,21 @@ def fail(*args: object) -> None:
 
 def sent() -> list[str]:
     return [name for name, _, _ in SENT]
+
+
+#: While True, ``flaky`` fails as a broker that is down would.
+BROKEN: list[bool] = [False]
+
+
+def flaky(number: int) -> None:
+    if BROKEN[0]:
+        raise ConnectionError("the broker is down")
+    SENT.append(("flaky", number, True))
+
+
+def remember(*args: object, **kwargs: object) -> None:
+    """Records its exact arguments (in CALLS), to compare the fast path with the relay."""
+    CALLS.append((args, kwargs))
+
+
+CALLS: list[tuple[tuple[object, ...], dict[str, object]]] = []

@@ -1,0 +1,1 @@
+"""Management commands of airlock: ``airlock_relay``."""

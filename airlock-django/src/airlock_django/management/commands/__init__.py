@@ -1,0 +1,1 @@
+"""``manage.py airlock_relay``."""

@@ -1,0 +1,157 @@
+"""``manage.py airlock_relay``: publish the outbox rows the fast path did not deliver."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from airlock_django.conf import outbox_settings
+from airlock_django.relay import Relay, Tally
+
+_AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+#: How often ``--loop --prune`` prunes again.
+PRUNE_EVERY = 3600.0
+
+
+def parse_age(value: str) -> timedelta:
+    """``"90"``, ``"90s"``, ``"15m"``, ``"12h"`` or ``"7d"`` as a ``timedelta``."""
+    found = _AGE.match(value.strip())
+    if found is None:
+        raise CommandError(f"--prune takes an age such as 7d, 12h, 30m or 3600, got {value!r}.")
+    return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])
+
+
+class Command(BaseCommand):
+    """Relay pending outbox rows: once (``--once``) or continuously (the default, ``--loop``)."""
+
+    help = (
+        "Publish airlock outbox rows that were not delivered right after their commit"
+        " (process crash, broker down). Safe to run as several processes on PostgreSQL."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """The command's options."""
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--once", action="store_true", help="Relay every row due now, then exit.")
+        mode.add_argument(
+            "--loop",
+            action="store_true",
+            help="Relay continuously until SIGTERM or Ctrl-C (the default).",
+        )
+        mode.add_argument(
+            "--stats", action="store_true", help="Print rows per status as JSON and exit."
+        )
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="Seconds between passes with --loop."
+        )
+        parser.add_argument("--batch-size", type=int, default=100, help="Rows per transaction.")
+        parser.add_argument("--database", default="default", help="Database alias of the outbox.")
+        parser.add_argument(
+            "--max-attempts",
+            type=int,
+            help='Attempts before a row is dead (default: AIRLOCK["OUTBOX"]["MAX_ATTEMPTS"]).',
+        )
+        parser.add_argument(
+            "--prune",
+            metavar="AGE",
+            help="Delete rows delivered longer ago than AGE (7d, 12h, 30m, seconds) first.",
+        )
+        parser.add_argument(
+            "--retry-dead",
+            action="store_true",
+            help="Make dead and rejected rows pending again before relaying.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Run the relay as the options say."""
+        if options["batch_size"] < 1:
+            raise CommandError(f"--batch-size must be at least 1, got {options['batch_size']}.")
+        if options["interval"] < 0:
+            raise CommandError(f"--interval must not be negative, got {options['interval']}.")
+        prune_age = parse_age(options["prune"]) if options["prune"] else None
+        settings = outbox_settings()
+        if options["max_attempts"] is not None:
+            if options["max_attempts"] < 1:
+                raise CommandError("--max-attempts must be at least 1.")
+            settings.max_attempts = options["max_attempts"]
+        relay = Relay(
+            using=options["database"], batch_size=options["batch_size"], settings=settings
+        )
+        if options["stats"]:
+            self.stdout.write(json.dumps(relay.stats()))
+            return
+        verbosity: int = options["verbosity"]
+        if options["retry_dead"]:
+            self._say(verbosity, f"{relay.retry_dead()} dead or rejected row(s) made pending again")
+        if prune_age is not None:
+            self._prune(relay, prune_age, verbosity)
+        batches = 0
+
+        def progress(tally: Tally) -> None:
+            nonlocal batches
+            batches += 1
+            if verbosity >= 1:
+                self.stdout.write(f"batch {batches}: {tally.describe()}")
+            if verbosity >= 2:
+                for error in tally.errors:
+                    self.stderr.write(f"  {error}")
+
+        if options["once"]:
+            total = relay.drain(progress)
+        else:
+            total = self._loop(relay, options["interval"], prune_age, progress, verbosity)
+        self._summary(relay, total, verbosity)
+
+    def _loop(
+        self,
+        relay: Relay,
+        interval: float,
+        prune_age: timedelta | None,
+        progress: Any,
+        verbosity: int,
+    ) -> Tally:
+        stop = threading.Event()
+        previous = {
+            sig: signal.signal(sig, lambda *_: stop.set())
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        next_prune = time.monotonic() + PRUNE_EVERY
+
+        def between_passes() -> None:
+            nonlocal next_prune
+            if prune_age is not None and time.monotonic() >= next_prune:
+                self._prune(relay, prune_age, verbosity)
+                next_prune = time.monotonic() + PRUNE_EVERY
+
+        self._say(verbosity, f"relaying every {interval:g}s; stop with Ctrl-C or SIGTERM")
+        try:
+            return relay.loop(
+                interval=interval, stop=stop, on_batch=progress, between_passes=between_passes
+            )
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _prune(self, relay: Relay, age: timedelta, verbosity: int) -> None:
+        self._say(verbosity, f"pruned {relay.prune(age)} row(s) delivered more than {age} ago")
+
+    def _summary(self, relay: Relay, total: Tally, verbosity: int) -> None:
+        if verbosity < 1:
+            return
+        stats = relay.stats()
+        self.stdout.write(
+            f"relayed {total.batches} batch(es): {total.describe()}; now"
+            f" {stats['pending']} pending, {stats['dead']} dead, {stats['rejected']} rejected"
+        )
+
+    def _say(self, verbosity: int, message: str) -> None:
+        if verbosity >= 1:
+            self.stdout.write(message)

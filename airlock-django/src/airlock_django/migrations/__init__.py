@@ -1,0 +1,1 @@
+"""Migrations of the airlock app: the outbox table."""

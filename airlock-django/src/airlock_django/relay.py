@@ -1,0 +1,224 @@
+"""The relay: publishes outbox rows the fast path did not deliver (crash, broker down).
+
+Several relays may run at once on a database with ``SELECT ... FOR UPDATE
+SKIP LOCKED`` (PostgreSQL, MySQL 8, Oracle): each claims a batch of due rows
+inside a transaction, publishes them while holding their locks, and records
+the outcome before it commits, so no two relays publish the same row. On
+SQLite, run one relay.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import connections, transaction
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from airlock import Intent
+from airlock_django.conf import OutboxSettings, outbox_settings
+from airlock_django.models import OutboxMessage
+from airlock_django.outbox import CHUNK, decode_options, publish, record
+from airlock_django.references import find_executor, find_task
+
+
+@dataclass
+class Tally:
+    """What one batch, or a whole run, did with the rows it claimed."""
+
+    claimed: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    rejected: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        """Fold ``other`` into this tally."""
+        self.claimed += other.claimed
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.dead += other.dead
+        self.rejected += other.rejected
+        self.batches += other.batches
+        self.seconds += other.seconds
+        self.errors = (self.errors + other.errors)[-10:]
+
+    def describe(self) -> str:
+        """One line: counts and rate."""
+        rate = self.delivered / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.claimed} claimed, {self.delivered} delivered, {self.failed} failed"
+            f" (will retry), {self.dead} dead, {self.rejected} rejected"
+            f" in {self.seconds:.2f}s ({rate:,.0f} rows/s)"
+        )
+
+
+class Relay:
+    """Claims due pending rows of one database in batches and publishes them."""
+
+    def __init__(
+        self,
+        *,
+        using: str = "default",
+        batch_size: int = 100,
+        settings: OutboxSettings | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        connections[using]  # an unknown alias fails here, with Django's message
+        self.using = using
+        self.batch_size = batch_size
+        self.settings = settings if settings is not None else outbox_settings()
+
+    def relay_batch(self) -> Tally:
+        """Claim up to ``batch_size`` due rows, publish them, record the outcome."""
+        started = time.perf_counter()
+        tally = Tally(batches=1)
+        skip_locked = connections[self.using].features.has_select_for_update_skip_locked
+        with transaction.atomic(using=self.using):
+            due = OutboxMessage.objects.using(self.using).filter(
+                status=OutboxMessage.PENDING, next_attempt_at__lte=timezone.now()
+            )
+            if skip_locked:
+                due = due.select_for_update(skip_locked=True)
+            rows = list(due.order_by("id")[: self.batch_size])
+            tally.claimed = len(rows)
+            by_executor: dict[str, list[OutboxMessage]] = {}
+            for row in rows:
+                by_executor.setdefault(row.executor, []).append(row)
+            for name, group in by_executor.items():
+                self._publish_group(name, group, tally)
+        tally.seconds = time.perf_counter() - started
+        return tally
+
+    def _publish_group(self, name: str, rows: list[OutboxMessage], tally: Tally) -> None:
+        executor = find_executor(name)
+        if executor is None:
+            self._reject(rows, f"the executor {name!r} is neither registered nor configured", tally)
+            return
+        stored: list[tuple[uuid.UUID, Intent]] = []
+        attempts: dict[uuid.UUID, int] = {}
+        for row in rows:
+            task = find_task(row.task, self.settings.tasks)
+            if task is None:
+                self._reject(
+                    [row],
+                    f"the task {row.task!r} is not registered with Celery or Dramatiq nor"
+                    f' listed in AIRLOCK["OUTBOX"]["TASKS"]',
+                    tally,
+                )
+                continue
+            try:
+                intent = _intent_of(row, task)
+            except (TypeError, ValueError, KeyError) as exc:
+                self._reject([row], f"unreadable row: {exc}", tally)
+                continue
+            stored.append((row.intent_id, intent))
+            attempts[row.intent_id] = row.attempts
+        if not stored:
+            return
+        delivered, failed = publish(stored, executor)
+        dead = record(
+            self.using,
+            delivered,
+            [(intent_id, attempts[intent_id], error) for intent_id, error in failed],
+            self.settings,
+        )
+        tally.delivered += len(delivered)
+        tally.failed += len(failed) - dead
+        tally.dead += dead
+        tally.errors += [f"{type(e).__name__}: {e}" for _, e in failed[:3]]
+
+    def _reject(self, rows: list[OutboxMessage], reason: str, tally: Tally) -> None:
+        ids = [row.pk for row in rows]
+        OutboxMessage.objects.using(self.using).filter(pk__in=ids).update(
+            status=OutboxMessage.REJECTED, last_error=f"rejected: {reason}"
+        )
+        tally.rejected += len(rows)
+        tally.errors.append(f"rejected: {reason}")
+
+    def drain(self, on_batch: Callable[[Tally], None] | None = None) -> Tally:
+        """Relay batch after batch until no due row is left unclaimed; return the totals."""
+        total = Tally()
+        while True:
+            tally = self.relay_batch()
+            if not tally.claimed:
+                return total
+            total.add(tally)
+            if on_batch is not None:
+                on_batch(tally)
+            if tally.delivered == 0 and tally.rejected == 0 and tally.dead == 0:
+                return total  # every claimed row failed and was rescheduled: stop for now
+
+    def loop(
+        self,
+        *,
+        interval: float,
+        stop: threading.Event,
+        on_batch: Callable[[Tally], None] | None = None,
+        between_passes: Callable[[], None] | None = None,
+    ) -> Tally:
+        """Drain, wait ``interval`` seconds, drain again, until ``stop`` is set."""
+        total = Tally()
+        while not stop.is_set():
+            if between_passes is not None:
+                between_passes()
+            total.add(self.drain(on_batch))
+            stop.wait(interval)
+        return total
+
+    def prune(self, older_than: timedelta) -> int:
+        """Delete rows delivered more than ``older_than`` ago; return how many."""
+        cutoff = timezone.now() - older_than
+        old = OutboxMessage.objects.using(self.using).filter(
+            status=OutboxMessage.DELIVERED, delivered_at__lt=cutoff
+        )
+        deleted = 0
+        while True:
+            ids = list(old.values_list("pk", flat=True)[:CHUNK])
+            if not ids:
+                return deleted
+            deleted += OutboxMessage.objects.using(self.using).filter(pk__in=ids).delete()[0]
+
+    def retry_dead(self) -> int:
+        """Make dead and rejected rows pending again, due now; return how many."""
+        revived: int = (
+            OutboxMessage.objects.using(self.using)
+            .filter(status__in=[OutboxMessage.DEAD, OutboxMessage.REJECTED])
+            .update(status=OutboxMessage.PENDING, attempts=0, next_attempt_at=timezone.now())
+        )
+        return revived
+
+    def stats(self) -> dict[str, Any]:
+        """Rows per status, and how overdue the oldest due pending row is (seconds)."""
+        rows = OutboxMessage.objects.using(self.using)
+        counts = {label: 0 for _, label in OutboxMessage.STATUSES}
+        labels = dict(OutboxMessage.STATUSES)
+        for entry in rows.values("status").annotate(n=Count("id")).order_by():
+            counts[labels[entry["status"]]] = entry["n"]
+        oldest = rows.filter(status=OutboxMessage.PENDING).aggregate(due=Min("next_attempt_at"))
+        overdue = 0.0
+        if oldest["due"] is not None:
+            overdue = max((timezone.now() - oldest["due"]).total_seconds(), 0.0)
+        return {**counts, "oldest_overdue_seconds": round(overdue, 3)}
+
+
+def _intent_of(row: OutboxMessage, task: object) -> Intent:
+    payload = json.loads(row.payload)
+    args, kwargs, options = payload["args"], payload["kwargs"], payload["options"]
+    if not isinstance(args, list) or not isinstance(kwargs, dict) or not isinstance(options, dict):
+        raise TypeError("args must be a JSON list, kwargs and options JSON objects")
+    return Intent(task, tuple(args), kwargs, decode_options(options))
+
+
+__all__ = ["Relay", "Tally"]

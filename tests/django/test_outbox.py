@@ -1,0 +1,428 @@
+"""OutboxScope and the relay on real transactions: PostgreSQL (default) and SQLite."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from io import StringIO
+from typing import Any
+
+import pytest
+from airtest import effects
+from airtest.models import Order
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import override_settings
+
+import airlock
+from airlock_django.models import OutboxMessage
+from airlock_django.outbox import OutboxScope
+from airlock_django.relay import Relay
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+BOTH = pytest.mark.parametrize("using", ["default", "sqlite"])
+TASKS = [
+    "airtest.effects.notify_warehouse",
+    "airtest.effects.send_confirmation",
+    "airtest.effects.flaky",
+    "airtest.effects.remember",
+    "airtest.effects.fail",
+]
+
+
+def outbox_settings(**outbox: Any) -> dict[str, Any]:
+    return {
+        "EXECUTOR": "sync",
+        "SCOPE": "outbox",
+        "OUTBOX": {"TASKS": TASKS, "RELAY_AFTER": 0, **outbox},
+    }
+
+
+@pytest.fixture(autouse=True)
+def outbox() -> Iterator[None]:
+    with override_settings(AIRLOCK=outbox_settings()):
+        yield
+
+
+def rows(using: str = "default") -> list[OutboxMessage]:
+    return list(OutboxMessage.objects.using(using).order_by("id"))
+
+
+def statuses(using: str = "default") -> list[str]:
+    return [row.get_status_display() for row in rows(using)]
+
+
+def observed_rows(using: str) -> int:
+    """Rows visible from another connection: committed ones."""
+    observer = "observer" if using == "default" else using
+    return OutboxMessage.objects.using(observer).count()
+
+
+# -- the write path ---------------------------------------------------------
+
+
+def test_the_setting_makes_plain_scopes_outbox_scopes() -> None:
+    with airlock.scope() as scope:
+        pass
+    assert type(scope) is OutboxScope
+
+
+@BOTH
+def test_rows_are_written_in_the_transaction_and_delivered_after_commit(using: str) -> None:
+    with transaction.atomic(using=using):
+        with airlock.scope(using=using):
+            order = Order.objects.using(using).create(number="A-1")
+            order.process(using)
+        assert [r.task for r in rows(using)] == TASKS[:2]
+        assert statuses(using) == ["pending", "pending"]
+        if using == "default":  # PostgreSQL: the rows are not committed yet
+            assert observed_rows(using) == 0
+        assert effects.SENT == []
+    assert [name for name, _, _ in effects.SENT] == ["notify_warehouse", "send_confirmation"]
+    assert all(pk == order.pk and committed for _, pk, committed in effects.SENT)
+    assert statuses(using) == ["delivered", "delivered"]
+    assert all(r.attempts == 1 and r.delivered_at is not None for r in rows(using))
+
+
+@BOTH
+def test_a_rolled_back_transaction_leaves_no_rows(using: str) -> None:
+    def checkout() -> None:
+        with transaction.atomic(using=using):
+            with airlock.scope(using=using):
+                Order.objects.using(using).create(number="A-1").process(using)
+            raise RuntimeError("payment declined")
+
+    with pytest.raises(RuntimeError):
+        checkout()
+    assert rows(using) == []
+    assert effects.SENT == []
+
+
+def test_an_intent_from_a_rolled_back_savepoint_gets_no_row() -> None:
+    with transaction.atomic(), airlock.scope():
+        airlock.enqueue(effects.remember, "kept")
+        try:
+            with transaction.atomic():
+                airlock.enqueue(effects.remember, "rolled back")
+                raise RuntimeError("inner failure")
+        except RuntimeError:
+            pass
+        with transaction.atomic():
+            airlock.enqueue(effects.remember, "released savepoint")
+    assert [json.loads(r.payload)["args"] for r in rows()] == [["kept"], ["released savepoint"]]
+    assert effects.CALLS == [(("kept",), {}), (("released savepoint",), {})]
+
+
+def test_outside_a_transaction_the_rows_commit_and_go_at_the_end_of_the_block() -> None:
+    with airlock.scope():
+        airlock.enqueue(effects.remember, 1, key="value")
+        assert rows() == []
+    assert effects.CALLS == [((1,), {"key": "value"})]
+    assert statuses() == ["delivered"]
+
+
+def test_the_row_holds_json_and_the_fast_path_publishes_what_the_relay_would() -> None:
+    when = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    with airlock.scope(executor=airlock.sync_executor):
+        airlock.enqueue(
+            effects.remember,
+            (1, 2),
+            {"nested": [True, None, 1.5]},
+            _dispatch_options={"eta": when, "expires": timedelta(minutes=5), "queue": "q"},
+        )
+    (row,) = rows()
+    assert json.loads(row.payload) == {
+        "args": [[1, 2], {"nested": [True, None, 1.5]}],
+        "kwargs": {},
+        "options": {
+            "eta": {"__airlock__": "datetime", "value": "2030-01-02T03:04:05+00:00"},
+            "expires": {"__airlock__": "timedelta", "seconds": 300.0},
+            "queue": "q",
+        },
+    }
+    # tuples arrive as lists, exactly as a JSON broker message would deliver them
+    assert effects.CALLS == [(([1, 2], {"nested": [True, None, 1.5]}), {})]
+    assert row.executor == "sync"
+    assert isinstance(row.intent_id, uuid.UUID)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "options", "named"),
+    [
+        ((object(),), {}, {}, "args[0] is object"),
+        (({1: "a"},), {}, {}, "args[0] has the key 1"),
+        ((), {"when": datetime(2030, 1, 1)}, {}, "kwargs['when'] is datetime"),
+        ((float("nan"),), {}, {}, "args[0] is nan"),
+        ((), {}, {"eta": datetime(2030, 1, 1)}, "naive datetime"),
+    ],
+)
+def test_what_json_cannot_hold_fails_the_flush_before_any_row(
+    args: tuple[Any, ...], kwargs: dict[str, Any], options: dict[str, Any], named: str
+) -> None:
+    def checkout() -> None:
+        with transaction.atomic(), airlock.scope():
+            airlock.enqueue(effects.remember, "fine")
+            airlock.enqueue(effects.remember, *args, _dispatch_options=options, **kwargs)
+
+    with pytest.raises(airlock.DispatchError) as caught:
+        checkout()
+    error = caught.value
+    assert named in str(error.failed[0][1])
+    assert [i.args for i in error.pending] == [("fine",)]  # accounted for, not lost
+    assert error.dispatched == []
+    assert rows() == []
+    assert effects.CALLS == []
+
+
+def test_a_task_the_relay_could_not_find_fails_the_flush_with_the_fix() -> None:
+    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
+        airlock.enqueue(effects.sent)
+    message = str(caught.value.failed[0][1])
+    assert "'airtest.effects.sent'" in message
+    assert 'AIRLOCK["OUTBOX"]["TASKS"]' in message
+    assert rows() == []
+
+
+def test_a_lambda_has_no_name_to_store() -> None:
+    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
+        airlock.enqueue(lambda: None)
+    assert "no importable name" in str(caught.value.failed[0][1])
+
+
+def test_an_executor_path_the_relay_would_not_use_fails_the_flush() -> None:
+    with (
+        pytest.raises(airlock.DispatchError) as caught,
+        airlock.scope(executor="airlock.executors.sync_executor"),
+    ):
+        airlock.enqueue(effects.remember, 1)
+    assert "'airlock.executors.sync_executor' is neither" in str(caught.value)
+    assert rows() == []
+
+
+def test_an_unnamed_executor_fails_the_flush_naming_the_registered_ones() -> None:
+    def adhoc(intent: airlock.Intent) -> None:
+        raise AssertionError("never called")
+
+    with pytest.raises(airlock.DispatchError) as caught, airlock.scope(executor=adhoc):
+        airlock.enqueue(effects.remember, 1)
+    assert "registered executor" in str(caught.value)
+    assert rows() == []
+
+
+def test_a_failed_publish_is_not_raised_the_row_waits_for_the_relay(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    effects.BROKEN[0] = True
+    with (
+        caplog.at_level(logging.WARNING, "airlock_django.outbox"),
+        transaction.atomic(),
+        airlock.scope(),
+    ):
+        airlock.enqueue(effects.flaky, 1)
+        airlock.enqueue(effects.flaky, 2)
+    assert "2 of 2 effect(s) were not published" in caplog.text
+    assert statuses() == ["pending", "pending"]
+    first = rows()[0]
+    assert first.attempts == 1
+    assert first.last_error == "ConnectionError: the broker is down"
+    assert first.next_attempt_at > first.enqueued_at  # backed off
+
+    effects.BROKEN[0] = False
+    OutboxMessage.objects.update(next_attempt_at=first.enqueued_at)  # the backoff has passed
+    tally = Relay().drain()
+    assert (tally.claimed, tally.delivered) == (2, 2)
+    assert effects.SENT == [("flaky", 1, True), ("flaky", 2, True)]
+    assert statuses() == ["delivered", "delivered"]
+    assert [r.attempts for r in rows()] == [2, 2]
+
+
+# -- the relay --------------------------------------------------------------
+
+
+def stored(*numbers: int, using: str = "default") -> None:
+    """Pending rows, as a process that died right after its commit would leave them."""
+    with override_settings(AIRLOCK=outbox_settings()):
+        effects.BROKEN[0] = True
+        with airlock.scope(using=using):
+            for number in numbers:
+                airlock.enqueue(effects.flaky, number)
+        effects.BROKEN[0] = False
+    OutboxMessage.objects.using(using).update(
+        next_attempt_at=datetime(2000, 1, 1, tzinfo=timezone.utc), attempts=0, last_error=""
+    )
+
+
+@BOTH
+def test_the_relay_delivers_pending_rows_in_order_in_batches(using: str) -> None:
+    stored(*range(7), using=using)
+    seen = []
+    tally = Relay(using=using, batch_size=3).drain(seen.append)
+    assert [t.claimed for t in seen] == [3, 3, 1]
+    assert (tally.claimed, tally.delivered, tally.batches) == (7, 7, 3)
+    assert [n for _, n, _ in effects.SENT] == list(range(7))
+    assert set(statuses(using)) == {"delivered"}
+    assert Relay(using=using).drain().claimed == 0  # nothing twice
+
+
+def test_the_relay_leaves_rows_that_are_not_due_yet() -> None:
+    with override_settings(AIRLOCK=outbox_settings(RELAY_AFTER=3600)):
+        effects.BROKEN[0] = True
+        with airlock.scope():
+            airlock.enqueue(effects.flaky, 1)
+        effects.BROKEN[0] = False
+        assert Relay().drain().claimed == 0
+    assert statuses() == ["pending"]
+
+
+def test_a_row_is_dead_after_the_last_attempt() -> None:
+    stored(1)
+    effects.BROKEN[0] = True
+    relay = Relay()
+    relay.settings.max_attempts = 2
+    relay.settings.retry_backoff = 0
+    first = relay.drain()
+    assert (first.failed, first.dead) == (1, 0)
+    second = relay.drain()
+    assert (second.failed, second.dead) == (0, 1)
+    (row,) = rows()
+    assert (row.get_status_display(), row.attempts) == ("dead", 2)
+    assert "the broker is down" in row.last_error
+    assert relay.stats()["dead"] == 1
+
+    effects.BROKEN[0] = False
+    assert relay.retry_dead() == 1
+    assert relay.drain().delivered == 1
+    assert statuses() == ["delivered"]
+
+
+def test_backoff_doubles_up_to_the_maximum() -> None:
+    relay = Relay()
+    relay.settings.retry_backoff = 2
+    relay.settings.retry_backoff_max = 10
+    assert [relay.settings.backoff(n) for n in (1, 2, 3, 4, 5)] == [2, 4, 8, 10, 10]
+
+
+def forged(task: str, executor: str = "sync", payload: str | None = None) -> OutboxMessage:
+    now = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    return OutboxMessage.objects.create(
+        intent_id=uuid.uuid4(),
+        task=task,
+        executor=executor,
+        payload=payload or json.dumps({"args": ["/tmp/x"], "kwargs": {}, "options": {}}),
+        enqueued_at=now,
+        next_attempt_at=now,
+    )
+
+
+@pytest.mark.parametrize(
+    ("task", "executor", "payload", "reason"),
+    [
+        ("os.remove", "sync", None, "the task 'os.remove' is not registered"),
+        ("airtest.effects.remember", "os.system", None, "the executor 'os.system'"),
+        ("airtest.effects.remember", "sync", '{"args": {}}', "unreadable row"),
+        ("airtest.effects.remember", "sync", "not json", "unreadable row"),
+    ],
+)
+def test_the_relay_rejects_rows_naming_what_the_app_did_not_register(
+    task: str, executor: str, payload: str | None, reason: str
+) -> None:
+    forged(task, executor, payload)
+    forged("airtest.effects.remember")
+    tally = Relay().drain()
+    assert (tally.rejected, tally.delivered) == (1, 1)
+    assert statuses() == ["rejected", "delivered"]
+    assert reason in rows()[0].last_error
+    assert effects.CALLS == [(("/tmp/x",), {})]
+
+
+def test_prune_deletes_only_old_delivered_rows() -> None:
+    stored(1, 2, 3)
+    Relay().drain()
+    stored_now = rows()
+    OutboxMessage.objects.filter(pk=stored_now[0].pk).update(
+        delivered_at=datetime(2000, 1, 1, tzinfo=timezone.utc)
+    )
+    forged("os.remove")
+    Relay().drain()  # rejected: never pruned
+    assert Relay().prune(timedelta(days=1)) == 1
+    assert statuses() == ["delivered", "delivered", "rejected"]
+
+
+# -- manage.py airlock_relay ------------------------------------------------
+
+
+def relay_command(*args: str) -> str:
+    out = StringIO()
+    call_command("airlock_relay", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_the_command_relays_once_with_progress_and_a_summary() -> None:
+    stored(*range(5))
+    out = relay_command("--once", "--batch-size", "2")
+    lines = out.splitlines()
+    assert lines[0].startswith("batch 1: 2 claimed, 2 delivered")
+    assert lines[2].startswith("batch 3: 1 claimed, 1 delivered")
+    assert lines[-1].startswith("relayed 3 batch(es): 5 claimed, 5 delivered")
+    assert lines[-1].endswith("now 0 pending, 0 dead, 0 rejected")
+    assert len(effects.SENT) == 5
+
+
+def test_the_command_reports_stats_as_json() -> None:
+    stored(1, 2)
+    forged("os.remove")
+    Relay().drain()
+    stats = json.loads(relay_command("--stats"))
+    assert stats == {
+        "pending": 0,
+        "delivered": 2,
+        "dead": 0,
+        "rejected": 1,
+        "oldest_overdue_seconds": 0.0,
+    }
+
+
+def test_the_command_prunes_and_retries_dead_rows() -> None:
+    stored(1)
+    Relay().drain()
+    OutboxMessage.objects.update(delivered_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    forged("os.remove")
+    Relay().drain()
+    out = relay_command("--once", "--prune", "7d", "--retry-dead")
+    assert "1 dead or rejected row(s) made pending again" in out
+    assert "pruned 1 row(s) delivered more than 7 days, 0:00:00 ago" in out
+    assert statuses() == ["rejected"]  # retried, and rejected again
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--once", "--prune", "soon"], "--prune takes an age such as 7d"),
+        (["--once", "--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--once", "--max-attempts", "0"], "--max-attempts must be at least 1"),
+        (["--once", "--interval", "-1"], "--interval must not be negative"),
+    ],
+)
+def test_the_command_refuses_bad_options(args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        relay_command(*args)
+
+
+def test_an_invalid_outbox_setting_is_reported_by_the_checks() -> None:
+    from airlock_django.conf import read_settings
+
+    with override_settings(AIRLOCK={"SCOPE": "outbox", "OUTBOX": {"MAX_ATTEMPT": 3}}):
+        problems = read_settings()[1]
+    assert [p.check_id for p in problems] == ["airlock.E007"]
+    assert "Did you mean 'MAX_ATTEMPTS'?" in problems[0].hint
+    with override_settings(AIRLOCK={"OUTBOX": {"TASKS": "one.task", "RELAY_AFTER": -1}}):
+        messages = [p.message for p in read_settings()[1]]
+    assert messages == [
+        "settings.AIRLOCK['OUTBOX']['TASKS'] must be a list of task names, got 'one.task'.",
+        "settings.AIRLOCK['OUTBOX']['RELAY_AFTER'] must be a number >= 0, got -1.",
+    ]
