@@ -54,6 +54,12 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
         push(key, json.dumps(message.options, sort_keys=True))
 
     @actor()
+    def record_message_id(key: str, value: object) -> None:
+        message = CurrentMessage.get_current_message()
+        assert message is not None
+        push(key, json.dumps([message.message_id, value, sorted(message.options)]))
+
+    @actor()
     def add(a: int, b: int) -> int:
         return a + b
 
@@ -94,6 +100,7 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
     return {
         "record": record,
         "record_options": record_options,
+        "record_message_id": record_message_id,
         "add": add,
         "place_order": place_order,
         "order_failed": order_failed,

@@ -10,7 +10,9 @@ import sys
 import time
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
+import dramatiq
 import pytest
 from conftest import ROOT, WAIT, _start_worker, _stop_worker
 from redis import Redis
@@ -20,6 +22,14 @@ pytestmark = pytest.mark.slow
 EXAMPLES = ROOT / "docs" / "examples" / "dramatiq"
 PAGE = ROOT / "docs" / "integrations" / "dramatiq.md"
 LOG = "dramatiq_docs:log"
+
+
+def inline_example(heading: str) -> str:
+    """The first Python block of the page's section ``heading`` (an example shown inline)."""
+    prose = r"(?:(?!\n#+ |```).)*"  # the section's text before its first code block
+    found = re.search(rf"\n### {heading}\n{prose}```python\n(.*?)```", PAGE.read_text(), re.S)
+    assert found, f"no Python example under {heading!r}"
+    return found[1]
 
 
 def test_every_snippet_exists_and_every_example_is_shown() -> None:
@@ -100,3 +110,29 @@ def test_scoped_actor_example(docs_app: dict[str, ModuleType], log: Redis) -> No
 
 def test_testing_example(docs_app: dict[str, ModuleType]) -> None:
     importlib.import_module("testing").test_register_sends_a_welcome_email()
+
+
+class SentIds(dramatiq.Middleware):
+    """Notes the id of each message the test process enqueues.
+
+    That the worker sees the id given is tested on both brokers in
+    test_dramatiq_message_id.py; here the example runs as written.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def after_enqueue(self, broker: dramatiq.Broker, message: Any, delay: Any) -> None:
+        self.ids.append(message.message_id)
+
+
+def test_message_id_example(docs_app: dict[str, ModuleType], log: Redis) -> None:
+    broker = docs_app["app"].broker
+    sent = SentIds()
+    broker.add_middleware(sent)
+    try:
+        exec(compile(inline_example("Choosing the message id"), str(PAGE), "exec"), {})
+    finally:
+        broker.middleware.remove(sent)
+    assert sent.ids == ["welcome-42"]
+    wait_log(log, "email to user 42")

@@ -28,6 +28,14 @@ def examples_on_path() -> Iterator[None]:
         sys.modules.pop(name, None)
 
 
+def inline_example(heading: str) -> str:
+    """The first Python block of the page's section ``heading`` (an example shown inline)."""
+    prose = r"(?:(?!\n#+ |```).)*"  # the section's text before its first code block
+    found = re.search(rf"\n### {heading}\n{prose}```python\n(.*?)```", PAGE.read_text(), re.S)
+    assert found, f"no Python example under {heading!r}"
+    return found[1]
+
+
 def test_every_snippet_exists_and_every_example_is_shown() -> None:
     shown = set(re.findall(r'--8<-- "(docs/examples/rq/[^"]+)"', PAGE.read_text()))
     on_disk = {str(p.relative_to(ROOT)) for p in EXAMPLES.glob("*.py")}
@@ -93,3 +101,15 @@ def test_enrich_example_runs_once(connection: Redis, run_worker) -> None:
         b"audit: enriching user 7",
         b"audit: saved user 7",
     ]
+
+
+@pytest.mark.redis
+def test_job_id_example(connection: Redis, examples_on_path: None, run_worker) -> None:
+    import airlock_rq
+
+    airlock_rq.configure(connection=connection)
+    exec(compile(inline_example("Choosing the job id"), str(PAGE), "exec"), {})
+    assert Queue("rq_default", connection=connection).job_ids == ["welcome-42"]
+    run_worker("rq_default", path=EXAMPLES)
+    assert Job.fetch("welcome-42", connection=connection).is_finished
+    assert connection.lrange("rq_docs:log", 0, -1) == [b"email to user 42"]

@@ -14,6 +14,8 @@ from airlock import Intent, UsageError
 
 #: Options Dramatiq sets on messages itself, beyond the actor options middleware declare.
 MESSAGE_OPTIONS = frozenset({"pipe_target"})
+#: airlock's own option: the message id, chosen by the caller instead of generated.
+MESSAGE_ID = "message_id"
 
 
 class Prepared(NamedTuple):
@@ -23,6 +25,7 @@ class Prepared(NamedTuple):
     actor: dramatiq.Actor[Any, Any]
     delay: int | None
     options: dict[str, Any]
+    message_id: str | None = None
 
 
 def prepare(intent: Intent) -> Prepared:
@@ -43,14 +46,23 @@ def prepare(intent: Intent) -> Prepared:
         raise UsageError(
             f"{intent!r}: 'delay' is a number of milliseconds or a timedelta, got {delay!r}."
         )
+    message_id = None
+    if MESSAGE_ID in options:
+        message_id = options.pop(MESSAGE_ID)
+        if not isinstance(message_id, str) or not message_id:
+            raise UsageError(
+                f"{intent!r}: {MESSAGE_ID!r} is the message's id, a non-empty string; got"
+                f" {message_id!r}."
+            )
     known = actor.broker.actor_options | MESSAGE_OPTIONS
     unknown = sorted(set(options) - known)
     if unknown:
         raise UsageError(
             f"{intent!r}: unknown Dramatiq option(s) {', '.join(map(repr, unknown))}. The"
-            f" broker's middleware accept 'delay' and {', '.join(sorted(known))}."
+            f" dramatiq executor accepts 'delay', {MESSAGE_ID!r} and what the broker's"
+            f" middleware declare: {', '.join(sorted(known))}."
         )
-    return Prepared(intent, actor, delay, options)
+    return Prepared(intent, actor, delay, options, message_id)
 
 
 def resolve_actor(intent: Intent) -> dramatiq.Actor[Any, Any]:

@@ -10,7 +10,7 @@ stub broker) get one ``send_with_options`` per intent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from airlock import DispatchError, Intent, UsageError
 from airlock_dramatiq.actors import Prepared, prepare
@@ -31,9 +31,19 @@ class DramatiqExecutor:
     ``_dispatch_options`` become ``send_with_options`` keyword arguments:
     ``delay`` (milliseconds or a ``timedelta``) and any option the broker's
     middleware declare (``max_retries``, ``time_limit``, ``on_success``, ...),
-    plus ``pipe_target``. The queue is the actor's. Anything else, a task that
-    is not an actor, and arguments the broker's encoder cannot serialize fail
-    that intent, reported through ``DispatchError``.
+    plus ``pipe_target``, and ``message_id``. The queue is the actor's.
+    Anything else, a task that is not an actor, and arguments the broker's
+    encoder cannot serialize fail that intent, reported through ``DispatchError``.
+    """
+
+    message_id_option: ClassVar[str] = "message_id"
+    """The dispatch option under which this executor takes a caller-chosen message id.
+
+    ``_dispatch_options={"message_id": "order-42"}`` sends the message with that
+    id (a non-empty string) instead of one Dramatiq generates: the message is
+    built by ``actor.message_with_options``, given the id with
+    ``Message.copy(message_id=...)`` and enqueued by the broker's ``enqueue``.
+    The worker sees it as ``message.message_id``.
     """
 
     def __repr__(self) -> str:
@@ -83,9 +93,22 @@ class DramatiqExecutor:
 
 
 def _send(item: Prepared) -> None:
-    item.actor.send_with_options(
-        args=item.intent.args, kwargs=dict(item.intent.kwargs), delay=item.delay, **item.options
+    if item.message_id is None:
+        item.actor.send_with_options(
+            args=item.intent.args, kwargs=dict(item.intent.kwargs), delay=item.delay, **item.options
+        )
+    else:
+        item.actor.broker.enqueue(_message(item), delay=item.delay)
+
+
+def _message(item: Prepared) -> Any:
+    """The message ``send_with_options`` would build, with the caller's id if one was given."""
+    message = item.actor.message_with_options(
+        args=item.intent.args, kwargs=dict(item.intent.kwargs), **item.options
     )
+    if item.message_id is not None:
+        message = message.copy(message_id=item.message_id)
+    return message
 
 
 def _send_run(run: list[Prepared], dispatched: list[Intent]) -> None:
@@ -99,10 +122,7 @@ def _send_run(run: list[Prepared], dispatched: list[Intent]) -> None:
         refused: tuple[Intent, BaseException] | None = None
         for item in run:
             try:
-                message = item.actor.message_with_options(
-                    args=item.intent.args, kwargs=dict(item.intent.kwargs), **item.options
-                )
-                view.enqueue(message, delay=item.delay)
+                view.enqueue(_message(item), delay=item.delay)
             except Exception as exc:  # e.g. the encoder refused the arguments
                 refused = (item.intent, exc)
                 break

@@ -10,7 +10,7 @@ goes on its own, between runs, so dependencies stay in order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -38,6 +38,15 @@ class RQExecutor:
     would take it. Unknown options, tasks an RQ worker cannot import and
     arguments RQ cannot serialize fail that intent with a ``UsageError``
     (or the serializer's error), reported through ``DispatchError``.
+    """
+
+    message_id_option: ClassVar[str] = "job_id"
+    """The dispatch option under which this executor takes a caller-chosen message id.
+
+    RQ's own ``job_id``: ``_dispatch_options={"job_id": "order-42"}`` gives the
+    job that id (a non-empty string RQ accepts as a job id) instead of one RQ
+    generates, whether the intent goes out alone or in a flush's
+    ``enqueue_many``. The worker sees it as ``get_current_job().id``.
     """
 
     def __init__(self) -> None:

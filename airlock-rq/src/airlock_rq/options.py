@@ -59,6 +59,12 @@ def prepare(intent: Intent, default_queue: str) -> Prepared:
             f" executor accepts 'queue' and the options of Queue.enqueue:"
             f" {', '.join(sorted(ENQUEUE_OPTIONS))}."
         )
+    job_id = options.get("job_id")
+    if job_id is not None and (not isinstance(job_id, str) or not job_id):
+        raise UsageError(
+            f"{intent!r}: 'job_id' is the job's id, a non-empty string (or None: RQ makes"
+            f" one); got {job_id!r}."
+        )
     batchable = options.keys() <= BATCH_OPTIONS
     if "job_timeout" in options:
         options["timeout"] = options.pop("job_timeout")
