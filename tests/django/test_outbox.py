@@ -118,6 +118,45 @@ def test_an_intent_from_a_rolled_back_savepoint_gets_no_row() -> None:
     assert effects.CALLS == [(("kept",), {}), (("released savepoint",), {})]
 
 
+def test_a_nested_scope_closing_in_a_transaction_stores_there_not_at_the_outer_end() -> None:
+    with airlock.scope():  # the request's scope, as AirlockMiddleware opens it
+        with transaction.atomic(), airlock.scope():
+            airlock.enqueue(effects.remember, "durable")
+            assert rows() == []
+        assert observed_rows("default") == 1  # committed with the transaction
+        assert effects.CALLS == [(("durable",), {})]
+        assert statuses() == ["delivered"]
+
+
+def test_the_outer_policy_still_judges_what_a_nested_scope_stores() -> None:
+    with (
+        airlock.scope(policy=airlock.BlockTasks({"remember"})),
+        transaction.atomic(),
+        airlock.scope(),
+    ):
+        airlock.enqueue(effects.remember, "blocked")
+        airlock.enqueue(effects.flaky, 1)
+    assert [r.task for r in rows()] == ["airtest.effects.flaky"]
+    assert effects.CALLS == []
+
+
+def test_a_flush_after_the_commit_warns_once_how_to_close_the_window(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from airlock_django import outbox
+
+    outbox._warned_late.clear()
+    with caplog.at_level(logging.WARNING, "airlock_django.outbox"):
+        for _ in range(2):
+            with airlock.scope(), transaction.atomic():
+                airlock.enqueue(effects.remember, "exposed")
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1
+    assert "after the transaction that enqueued them had committed" in warnings[0]
+    assert "with transaction.atomic(), airlock.scope():" in warnings[0]
+    assert statuses() == ["delivered", "delivered"]
+
+
 def test_outside_a_transaction_the_rows_commit_and_go_at_the_end_of_the_block() -> None:
     with airlock.scope():
         airlock.enqueue(effects.remember, 1, key="value")

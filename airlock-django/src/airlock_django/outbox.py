@@ -28,7 +28,7 @@ from django.db import DatabaseError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from airlock import DispatchError, Intent, UsageError
+from airlock import DispatchError, Intent, Scope, UsageError
 from airlock.executors import dispatch
 from airlock_django.conf import OutboxSettings, outbox_settings
 from airlock_django.models import OutboxMessage
@@ -68,16 +68,37 @@ class OutboxScope(DjangoScope):
         )
         self._executor_given = executor
 
+    def before_descendant_flushes(
+        self, exiting_scope: Scope, intents: list[Intent]
+    ) -> list[Intent]:
+        """Let a nested outbox scope that closes inside a transaction store its effects there.
+
+        Its intents are screened by this scope's policy first (``on_enqueue``,
+        then ``allows``); those it allows are stored in the nested scope's
+        transaction, the rest are captured as usual. Any other nested scope is
+        captured: its effects wait for this scope's flush.
+        """
+        if not isinstance(exiting_scope, OutboxScope):
+            return []
+        if not connections[exiting_scope.using].in_atomic_block:
+            return []
+        policy = self.policy
+        for intent in intents:
+            policy.on_enqueue(intent)
+        return [intent for intent in intents if policy.allows(intent)]
+
     def _dispatch_all(self, intents: list[Intent]) -> None:
         """Write the rows now (in the open transaction); publish them after the commit."""
         connection = connections[self.using]
         if not connection.in_atomic_block:
             self._refuse_manual_transaction(intents)
         kept = self._drop_rolled_back(intents)
+        if any(_committed_before(intent) for intent in kept):
+            _warn_late_flush(self)
         if not kept:
             return
         settings = outbox_settings()
-        executor = self._executor
+        executor = self.executor
         try:
             executor_name = executor_name_of(executor, self._executor_given)
         except UsageError as exc:
@@ -108,6 +129,28 @@ class OutboxScope(DjangoScope):
         if rolled_back:
             _report_rolled_back(self, rolled_back)
         return kept
+
+
+def _committed_before(intent: Intent) -> bool:
+    marker = _marker_of(intent)
+    return marker is not None and marker.fired
+
+
+_warned_late: list[bool] = []
+
+
+def _warn_late_flush(scope: OutboxScope) -> None:
+    """Once per process: effects stored after their transaction committed were exposed."""
+    if _warned_late:
+        return
+    _warned_late.append(True)
+    logger.warning(
+        "airlock outbox: %r stored effects after the transaction that enqueued them had"
+        " committed; a crash between that commit and this flush would have lost them."
+        " Close the scope inside the transaction: `with transaction.atomic(),"
+        " airlock.scope():` (or @transaction.atomic above @airlock.scoped()).",
+        scope,
+    )
 
 
 def _still_registered(marker: _CommitMarker, registered: dict[str, set[int]]) -> bool:

@@ -10,6 +10,7 @@ listed in ``AIRLOCK["OUTBOX"]["TASKS"]``. Nothing is imported by path here.
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -33,14 +34,19 @@ def find_task(name: str, allowed: Collection[str]) -> object | None:
     """The task registered as ``name``, the name itself if allowlisted, else ``None``.
 
     Celery tasks and Dramatiq actors are looked up only when the application
-    has imported Celery or Dramatiq; a name in ``allowed`` is returned as a
-    string, for the executor (RQ, sync) to resolve the way it resolves any
-    string task.
+    has imported Celery or Dramatiq; the Celery app first imports its task
+    modules (autodiscovery, ``imports``) as a worker does at start. A name in
+    ``allowed`` is returned as a string, for the executor (RQ, sync) to
+    resolve the way it resolves any string task.
     """
     if "celery" in sys.modules:
         from celery import current_app
 
-        task: object = current_app.tasks.get(name)
+        app = current_app._get_current_object()  # the app itself, not the proxy
+        if app not in _IMPORTED:  # what a worker imports at start: autodiscovered tasks
+            app.loader.import_default_modules()
+            _IMPORTED.add(app)
+        task: object = app.tasks.get(name)
         if task is not None:
             return task
     if "dramatiq" in sys.modules:
@@ -55,6 +61,10 @@ def find_task(name: str, allowed: Collection[str]) -> object | None:
     if name in allowed:
         return name
     return None
+
+
+#: Celery apps whose task modules were imported (``import_default_modules``), once each.
+_IMPORTED: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _is_framework_task(task: object) -> bool:

@@ -147,10 +147,14 @@ class Relay:
         tally.rejected += len(rows)
         tally.errors.append(f"rejected: {reason}")
 
-    def drain(self, on_batch: Callable[[Tally], None] | None = None) -> Tally:
-        """Relay batch after batch until no due row is left unclaimed; return the totals."""
+    def drain(
+        self,
+        on_batch: Callable[[Tally], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> Tally:
+        """Relay batches until no due row is left or ``stop`` is set; return the totals."""
         total = Tally()
-        while True:
+        while stop is None or not stop.is_set():
             tally = self.relay_batch()
             if not tally.claimed:
                 return total
@@ -159,6 +163,7 @@ class Relay:
                 on_batch(tally)
             if tally.delivered == 0 and tally.rejected == 0 and tally.dead == 0:
                 return total  # every claimed row failed and was rescheduled: stop for now
+        return total
 
     def loop(
         self,
@@ -168,12 +173,16 @@ class Relay:
         on_batch: Callable[[Tally], None] | None = None,
         between_passes: Callable[[], None] | None = None,
     ) -> Tally:
-        """Drain, wait ``interval`` seconds, drain again, until ``stop`` is set."""
+        """Drain, wait ``interval`` seconds, drain again, until ``stop`` is set.
+
+        ``stop`` is checked between batches: the batch in hand is finished and
+        recorded first.
+        """
         total = Tally()
         while not stop.is_set():
             if between_passes is not None:
                 between_passes()
-            total.add(self.drain(on_batch))
+            total.add(self.drain(on_batch, stop))
             stop.wait(interval)
         return total
 

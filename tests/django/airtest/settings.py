@@ -8,7 +8,11 @@ from urllib.parse import urlsplit
 
 # The demo shop's app and the docs' examples run inside this project too.
 _ROOT = Path(__file__).resolve().parents[3]
-for _path in (_ROOT / "examples" / "shop", _ROOT / "docs" / "examples" / "django"):
+for _path in (
+    _ROOT / "examples" / "shop",
+    _ROOT / "docs" / "examples" / "django",
+    _ROOT / "docs" / "examples" / "outbox",
+):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
