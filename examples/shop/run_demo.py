@@ -6,8 +6,10 @@ On embedded defaults (a fresh SQLite file, the in-process ``sync`` executor) it
 needs no services. With ``AIRLOCK_DEMO_BROKER_URL`` set to a Redis URL, the same
 flow goes through Celery: the script starts a worker for the run and stops it.
 
-Four scenes: a checkout that commits, one whose payment fails, a bulk backfill
-under ``DropAll`` (``--dry-run``) and the admin path under ``BlockTasks``. Each
+Five scenes: a checkout that commits, one whose payment fails, a bulk backfill
+under ``DropAll`` (``--dry-run``), the admin path under ``BlockTasks``, and a
+process killed between COMMIT and publish (``DjangoScope`` loses the effects, the
+``outbox`` scope keeps them for the relay). Each
 prints the timeline (buffered, committed, dispatched, dropped, discarded) and
 the effects that actually ran. Exit status 1 if any effect is not as expected.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -223,6 +226,34 @@ def run(worker: subprocess.Popen[bytes] | None) -> int:
     response = client.post("/admin/shop/order/", {"action": "reprocess", "_selected_action": ["1"]})
     timeline.say("response", f"{response.status_code} (admin action)")
     expect("admin reprocess", [("notify_warehouse", 1)])
+
+    timeline.scene("5. The process is killed right after COMMIT, before publishing")
+    from shop.models import Order
+
+    for scope in ("django", "outbox"):
+        killed = subprocess.run(
+            [sys.executable, "manage.py", "checkout_then_crash", "--scope", scope,
+             "--customer", f"crash-{scope}"],
+            cwd=HERE, timeout=WAIT_SECONDS, check=False,
+        )  # fmt: skip
+        order = Order.objects.get(customer=f"crash-{scope}")
+        timeline.say(
+            "database",
+            f"{order} committed; the process died by signal {-killed.returncode}"
+            f" ({'SIGKILL' if killed.returncode == -signal.SIGKILL else 'unexpected'})",
+        )
+        if scope == "django":
+            timeline.say("lost", "DjangoScope held the effects in memory: nothing recorded them")
+            expect("crash with DjangoScope", [])
+            continue
+        time.sleep(1.1)  # RELAY_AFTER: the relay leaves fresh rows to the fast path
+        out = io.StringIO()
+        call_command("airlock_relay", "--once", stdout=out)
+        timeline.say("relay", out.getvalue().strip().splitlines()[-1])
+        expect(
+            "crash with the outbox",
+            [("notify_warehouse", order.pk), ("send_confirmation", order.pk)],
+        )
 
     if failures:
         print("\nUNEXPECTED:\n  " + "\n  ".join(failures))

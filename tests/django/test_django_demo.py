@@ -29,7 +29,7 @@ def test_demo_on_embedded_defaults() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "effects run in this process (sync executor)" in out
-    checkout, declined, backfill, admin = out.split("\n== ")[1:]
+    checkout, declined, backfill, admin, crash = out.split("\n== ")[1:]
     assert checkout.index("COMMIT") < checkout.index("dispatched notify_warehouse")
     assert "ran: send_shipping_email(order #1) in this process, order was shipped" in checkout
     assert "402" in declined
@@ -40,6 +40,12 @@ def test_demo_on_embedded_defaults() -> None:
     assert "ran: nothing" in backfill
     assert "dropped    send_confirmation(order_id=1) by BlockTasks" in admin
     assert "ran: notify_warehouse(order #1)" in admin
+    django_crash, outbox_crash = crash.split("(crash-outbox) committed")
+    assert "(crash-django) committed; the process died by signal 9 (SIGKILL)" in django_crash
+    assert "ran: nothing" in django_crash
+    assert "the process died by signal 9 (SIGKILL)" in outbox_crash
+    assert "relayed 1 batch(es): 2 claimed, 2 delivered" in outbox_crash
+    assert "ran: send_confirmation(order #202) in this process" in outbox_crash
     assert "Everything escaped exactly when it should" in out
 
 
@@ -53,4 +59,5 @@ def test_demo_through_a_real_celery_worker(redis_url: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "effects run in a Celery worker" in result.stdout
     assert "ran: send_shipping_email(order #1) in worker pid" in result.stdout
+    assert "ran: send_confirmation(order #202) in worker pid" in result.stdout
     assert "Everything escaped exactly when it should" in result.stdout
