@@ -8,6 +8,7 @@ from worker_app import EMAILS, QUEUE
 
 import airlock
 from airlock.integrations.executors.celery import celery_executor
+from airlock_celery import CeleryExecutor
 
 
 def test_flush_publishes_each_intent_once_in_order(side, observations):
@@ -60,6 +61,21 @@ def test_countdown_priority_headers_and_task_id_pass_through(side, observations)
     assert seen["id"] == "celery-fixed-id-" + label
 
 
+def test_caller_chosen_task_id_reaches_the_worker(side, observations):
+    """The executor's message id option, alone and in a batched flush (the outbox relies on it)."""
+    label = observations.label()
+    record = side.task("record")
+    executor = CeleryExecutor()
+    option = executor.message_id_option
+    assert option == "task_id"
+    executor(airlock.Intent(record, (label, "single"), {}, {option: f"{label}-single"}))
+    with airlock.scope(executor=executor):
+        for number in range(3):
+            airlock.enqueue(record, label, number, _dispatch_options={option: f"{label}-{number}"})
+    seen = {s["value"]: s["id"] for s in observations.wait(label, 4)}
+    assert seen == {"single": f"{label}-single", **{n: f"{label}-{n}" for n in range(3)}}
+
+
 def test_same_messages_as_apply_async(side, observations):
     """A flushed intent and a direct apply_async() arrive with the same headers and routing."""
     label = observations.label()
@@ -72,6 +88,18 @@ def test_same_messages_as_apply_async(side, observations):
     direct, buffered = sorted(observations.wait(label, 2), key=lambda s: s["value"] != "direct")
     for key in ("hostname", "routing_key", "priority", "extra", "eta", "trace"):
         assert direct[key] == buffered[key], key
+
+
+def test_flush_inside_a_worker_task_matches_apply_async(side, observations):
+    """Sent from a running task: the same parent and root ids, routing and priority."""
+    label = observations.label()
+    result = side.task("scoped_pair").delay(label)
+    seen = {s["value"]: s for s in observations.wait(label, 3)}
+    direct = seen.pop("direct")
+    assert direct["parent_id"] == direct["root_id"] == result.id
+    for buffered in seen.values():
+        for key in ("parent_id", "root_id", "hostname", "routing_key", "priority", "extra", "eta"):
+            assert buffered[key] == direct[key], key
 
 
 def test_scoped_task_flushes_on_success(side, observations):

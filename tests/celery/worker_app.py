@@ -55,6 +55,9 @@ def make_app(broker_url: str, observe_url: str, *, name: str = "airlock_celery_t
             value=value,
             extra=extra,
             id=request.id,
+            parent_id=request.parent_id,
+            root_id=request.root_id,
+            argsrepr=getattr(request, "argsrepr", None),
             hostname=request.hostname,
             routing_key=delivery.get("routing_key"),
             priority=delivery.get("priority"),
@@ -71,6 +74,14 @@ def make_app(broker_url: str, observe_url: str, *, name: str = "airlock_celery_t
         observe(label + ":ran", fail=fail)
         if fail:
             raise ValueError("the order failed")
+
+    @app.task(name="airlock_tests.scoped_pair", shared=False)
+    @airlock.scoped(executor="celery")
+    def scoped_pair(label: str) -> None:
+        """Send the same call directly and through airlock, from inside a worker task."""
+        record.apply_async((label, "direct"), {"extra": 1}, priority=3)
+        for copy in ("airlock", "airlock-again"):
+            airlock.enqueue(record, label, copy, extra=1, _dispatch_options={"priority": 3})
 
     @app.task(name="airlock_tests.scoped_retry", shared=False, bind=True, max_retries=1)
     @airlock.scoped(executor="celery")

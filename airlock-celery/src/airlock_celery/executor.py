@@ -8,7 +8,7 @@ intent accounted for if the broker fails part-way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airlock import DispatchError, UsageError
 from airlock.plugins import import_object
@@ -27,8 +27,24 @@ class CeleryExecutor:
     as a string is a task name registered on Celery's current app or a dotted
     import path. A signature or canvas (``task.s(1)``, ``chain(...)``) is sent
     with its own ``apply_async``, outside the batch. Anything else runs
-    in-process at flush, like the ``sync`` executor. ``batch_size`` is how many messages a flush
-    sends per broker round trip where the transport can batch.
+    in-process at flush, like the ``sync`` executor. ``batch_size`` is how many
+    messages a flush sends per broker round trip where the transport can batch.
+
+    A flush (``dispatch_many``) builds the messages of most intents with
+    Celery's ``app.amqp.create_task_message`` / ``send_task_message``, doing the
+    rest of ``apply_async``'s work once per task instead of once per message
+    (see ``airlock_celery.batch``); the messages are the ones ``apply_async``
+    sends.
+    """
+
+    message_id_option: ClassVar[str] = "task_id"
+    """The dispatch option under which this executor accepts a caller-chosen message id.
+
+    Celery's own ``task_id``: ``_dispatch_options={"task_id": "order-42"}``
+    sends the task with that id instead of one Celery generates, whether the
+    intent goes out alone or in a batched flush. The worker sees it as
+    ``self.request.id``. The Django outbox sets it to the intent's stable id,
+    so that a duplicate publish of the same intent is recognisable.
     """
 
     def __init__(self, *, batch_size: int = 1000) -> None:
