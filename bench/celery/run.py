@@ -1,12 +1,19 @@
 """Flushing N Celery intents through airlock versus a plain ``.delay()`` loop.
 
 Side by side in one run, on Redis (database 1) and on RabbitMQ, with raw
-redis-py pipelined LPUSH of same-sized payloads as the floor. Every message
-lands in the queue ``celery_bench``, which no worker consumes and which is
-emptied after each measurement.
+redis-py pipelined LPUSH of payloads the size of a real message as the floor.
+Both sides send the same task with the same arguments; every message lands in
+the queue ``celery_bench``, which no worker consumes, is counted, and the queue
+is emptied after each measurement. Each side is warmed up first (connection,
+queue declaration, code paths), then the methods alternate within every round
+(their order flips from round to round) and the table reports medians.
 
-    python bench/celery/run.py              # N = 10,000
-    python bench/celery/run.py --n 500      # a quick smoke run
+"airlock flush" times the flush alone (the scope's exit), which is what the
+executor does; "airlock scope" times the whole block a user writes, the
+``airlock.enqueue()`` calls included.
+
+    python bench/celery/run.py                # N = 10,000, 5 rounds
+    python bench/celery/run.py --n 500 --rounds 1   # a quick smoke run
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +40,7 @@ from airlock_celery import CeleryExecutor
 QUEUE = "celery_bench"
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "celery.json"
 PAYLOAD = "x" * 64
+WARMUP = 200
 
 
 def make_app(broker: str) -> Celery:
@@ -46,6 +56,7 @@ def make_app(broker: str) -> Celery:
 
 
 def delay_loop(app: Celery, n: int) -> float:
+    """What a user writes today: one ``.delay()`` per task."""
     task = app.tasks["bench.notify"]
     start = time.perf_counter()
     for number in range(n):
@@ -53,13 +64,16 @@ def delay_loop(app: Celery, n: int) -> float:
     return time.perf_counter() - start
 
 
-def airlock_flush(app: Celery, n: int, executor: CeleryExecutor) -> float:
+def airlock_flush(app: Celery, n: int, executor: CeleryExecutor) -> tuple[float, float]:
+    """The same tasks through a scope: (seconds of the flush, seconds of the whole block)."""
     task = app.tasks["bench.notify"]
+    start = time.perf_counter()
     with airlock.scope(executor=executor):
         for number in range(n):
             airlock.enqueue(task, number, PAYLOAD)
-        start = time.perf_counter()  # the flush happens as the block ends
-    return time.perf_counter() - start
+        flush_start = time.perf_counter()  # the flush happens as the block ends
+    end = time.perf_counter()
+    return end - flush_start, end - start
 
 
 def raw_lpush(client: redis.Redis, n: int, payload: bytes) -> float:
@@ -73,80 +87,125 @@ def raw_lpush(client: redis.Redis, n: int, payload: bytes) -> float:
     return time.perf_counter() - start
 
 
-def redis_rows(url: str, n: int, executor: CeleryExecutor) -> list[dict[str, Any]]:
-    client = redis.Redis.from_url(url)
-    app = make_app(url)
-    app.tasks["bench.notify"].delay(0, PAYLOAD)  # connect and declare before timing
-    payload = client.lindex(QUEUE, 0) or b""
-    client.delete(QUEUE)
-    rows = []
-    for method, run in (
-        (".delay() loop", lambda: delay_loop(app, n)),
-        ("airlock flush", lambda: airlock_flush(app, n, executor)),
-        ("raw pipelined LPUSH", lambda: raw_lpush(client, n, payload)),
-    ):
-        seconds = run()
-        count = client.llen(QUEUE)
-        client.delete(QUEUE)
-        if count != n:
-            raise SystemExit(f"{method}: expected {n} messages in {QUEUE}, found {count}")
-        rows.append({"broker": "redis", "method": method, "n": n, "seconds": seconds})
-    app.close()
-    return rows
+class Side:
+    """One broker: how to run each method, count what arrived, and empty the queue."""
+
+    def __init__(self, broker: str, url: str, executor: CeleryExecutor) -> None:
+        self.broker = broker
+        self.app = make_app(url)
+        self.executor = executor
+        self.client = redis.Redis.from_url(url) if broker == "redis" else None
+        self.app.tasks["bench.notify"].delay(0, PAYLOAD)  # connect and declare the queue
+        self.payload = b""  # a real message, for the LPUSH floor
+        if self.client is not None:
+            self.payload = self.client.lindex(QUEUE, 0) or b""
+        self.purge()
+
+    def methods(self) -> dict[str, Callable[[int], dict[str, float]]]:
+        def flush(n: int) -> dict[str, float]:
+            flush_seconds, scope_seconds = airlock_flush(self.app, n, self.executor)
+            return {"airlock flush": flush_seconds, "airlock scope": scope_seconds}
+
+        methods = {
+            ".delay() loop": lambda n: {".delay() loop": delay_loop(self.app, n)},
+            "airlock": flush,
+        }
+        if self.client is not None:
+            client, payload = self.client, self.payload
+            methods["raw"] = lambda n: {"raw pipelined LPUSH": raw_lpush(client, n, payload)}
+        return methods
+
+    def count(self, n: int) -> int:
+        if self.client is not None:
+            return int(self.client.llen(QUEUE))
+        # RabbitMQ counts published messages asynchronously: wait (bounded) until all are in.
+        deadline = time.monotonic() + 30
+        count = 0
+        with self.app.connection_for_write() as connection:
+            channel = connection.default_channel
+            while time.monotonic() < deadline:
+                count = channel.queue_declare(QUEUE, passive=True).message_count
+                if count >= n:
+                    break
+                time.sleep(0.05)
+        return int(count)
+
+    def purge(self) -> None:
+        if self.client is not None:
+            self.client.delete(QUEUE)
+            return
+        with self.app.connection_for_write() as connection:
+            connection.default_channel.queue_purge(QUEUE)
+
+    def close(self) -> None:
+        if self.client is None:
+            with self.app.connection_for_write() as connection:
+                connection.default_channel.queue_delete(QUEUE)
+        self.app.close()
 
 
-def amqp_rows(url: str, n: int, executor: CeleryExecutor) -> list[dict[str, Any]]:
-    app = make_app(url)
-    app.tasks["bench.notify"].delay(0, PAYLOAD)
-    rows = []
-    with kombu.Connection(url) as connection:
-        channel = connection.channel()
-        channel.queue_purge(QUEUE)
-        for method, run in (
-            (".delay() loop", lambda: delay_loop(app, n)),
-            ("airlock flush", lambda: airlock_flush(app, n, executor)),
-        ):
-            seconds = run()
-            count = _settled_count(channel, n)
-            channel.queue_purge(QUEUE)
+def measure(side: Side, n: int, rounds: int) -> dict[str, list[float]]:
+    """Warm every method up, then ``rounds`` alternating rounds; every sample of each row."""
+    methods = side.methods()
+    for run in methods.values():
+        run(min(n, WARMUP))
+        side.purge()
+    samples: dict[str, list[float]] = {}
+    order = list(methods)
+    for round_number in range(rounds):
+        for method in order if round_number % 2 == 0 else order[::-1]:
+            timings = methods[method](n)
+            count = side.count(n)
+            side.purge()
             if count != n:
-                raise SystemExit(f"{method}: expected {n} messages in {QUEUE}, found {count}")
-            rows.append({"broker": "rabbitmq", "method": method, "n": n, "seconds": seconds})
-        channel.queue_delete(QUEUE)
-    app.close()
-    return rows
+                raise SystemExit(f"{side.broker} {method}: expected {n} messages, found {count}")
+            for row, seconds in timings.items():
+                samples.setdefault(row, []).append(seconds)
+    return samples
 
 
-def _settled_count(channel: Any, n: int) -> int:
-    """RabbitMQ counts published messages asynchronously: wait (bounded) until all are in."""
-    deadline = time.monotonic() + 30
-    count = 0
-    while time.monotonic() < deadline:
-        count = channel.queue_declare(QUEUE, passive=True).message_count
-        if count >= n:
-            break
-        time.sleep(0.05)
-    return int(count)
+ROW_ORDER = (".delay() loop", "airlock flush", "airlock scope", "raw pipelined LPUSH")
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        f"{'broker':<9} {'method':<22} {'N':>7} {'seconds':>9} {'msgs/s':>10} {'vs .delay()':>12}",
+        f"{'broker':<9} {'method':<22} {'N':>7} {'seconds':>9} {'us/msg':>8} {'msgs/s':>9}"
+        f" {'vs .delay()':>12}",
     ]
-    baseline = {r["broker"]: r["seconds"] for r in rows if r["method"] == ".delay() loop"}
     for row in rows:
-        row["per_second"] = row["n"] / row["seconds"]
-        row["speedup_vs_delay"] = baseline[row["broker"]] / row["seconds"]
         lines.append(
             f"{row['broker']:<9} {row['method']:<22} {row['n']:>7} {row['seconds']:>9.3f}"
-            f" {row['per_second']:>10.0f} {row['speedup_vs_delay']:>11.1f}x"
+            f" {row['seconds'] * 1e6 / row['n']:>8.1f} {row['per_second']:>9.0f}"
+            f" {row['speedup_vs_delay']:>11.1f}x"
         )
     return "\n".join(lines)
+
+
+def rows_for(broker: str, n: int, samples: dict[str, list[float]]) -> list[dict[str, Any]]:
+    baseline = statistics.median(samples[".delay() loop"])
+    rows = []
+    for method in ROW_ORDER:
+        if method not in samples:
+            continue
+        seconds = statistics.median(samples[method])
+        rows.append(
+            {
+                "broker": broker,
+                "method": method,
+                "n": n,
+                "seconds": seconds,
+                "samples": samples[method],
+                "per_second": n / seconds,
+                "speedup_vs_delay": baseline / seconds,
+            }
+        )
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="intents per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians)")
     parser.add_argument("--batch-size", type=int, default=1000, help="messages per pipeline")
     parser.add_argument(
         "--redis-url",
@@ -161,11 +220,17 @@ def main() -> int:
     )
     args = parser.parse_args()
     executor = CeleryExecutor(batch_size=args.batch_size)
-    rows = redis_rows(args.redis_url, args.n, executor) + amqp_rows(args.amqp_url, args.n, executor)
+    rows: list[dict[str, Any]] = []
+    for broker, url in (("redis", args.redis_url), ("rabbitmq", args.amqp_url)):
+        side = Side(broker, url, executor)
+        try:
+            rows += rows_for(broker, args.n, measure(side, args.n, args.rounds))
+        finally:
+            side.close()
     print(
-        f"airlock-celery: flush of N={args.n} intents vs .delay() loop"
-        f" (Python {platform.python_version()}, celery {celery.__version__},"
-        f" kombu {kombu.__version__}, redis-py {redis.__version__},"
+        f"airlock-celery: flush of N={args.n} intents vs .delay() loop, median of"
+        f" {args.rounds} alternating rounds (Python {platform.python_version()},"
+        f" celery {celery.__version__}, kombu {kombu.__version__}, redis-py {redis.__version__},"
         f" kombu Producer.batch: {'yes' if hasattr(kombu.Producer, 'batch') else 'no'})"
     )
     print(table(rows))
@@ -174,6 +239,7 @@ def main() -> int:
         json.dumps(
             {
                 "n": args.n,
+                "rounds": args.rounds,
                 "batch_size": args.batch_size,
                 "python": platform.python_version(),
                 "celery": celery.__version__,
