@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -132,6 +133,10 @@ class Boom(Exception):
 
 
 class ScopeMachine(RuleBasedStateMachine):
+    #: Open scopes with airlock's own sync executor instead of a recording wrapper
+    #: (then a scope with the default policy and no parent runs its buffer directly).
+    sync = False
+
     def __init__(self) -> None:
         super().__init__()
         RAN.clear()
@@ -152,7 +157,8 @@ class ScopeMachine(RuleBasedStateMachine):
     @rule(policy=st.sampled_from(POLICY_KINDS), kind=st.sampled_from(SCOPE_KINDS))
     def open_scope(self, policy: str, kind: str) -> None:
         cls = LetCThrough if kind == "lets_c_through" else airlock.Scope
-        real = airlock.scope(_cls=cls, policy=real_policy(policy), executor=self.executor)
+        executor = airlock.sync_executor if self.sync else self.executor
+        real = airlock.scope(_cls=cls, policy=real_policy(policy), executor=executor)
         real.__enter__()
         scope = ModelScope(kind, ModelPolicy(policy), real)
         self.frames.append(scope)
@@ -282,7 +288,8 @@ class ScopeMachine(RuleBasedStateMachine):
 
     @invariant()
     def exactly_the_expected_intents_ran_in_order(self) -> None:
-        assert self.dispatched == [i.real for i in self.expected]
+        if not self.sync:
+            assert self.dispatched == [i.real for i in self.expected]
         assert [i.key for i in self.expected] == RAN
 
     @invariant()
@@ -302,9 +309,20 @@ class ScopeMachine(RuleBasedStateMachine):
                     real.__exit__(None, None, None)
 
 
-def test_scopes_policies_and_exceptions_follow_the_model() -> None:
+class SyncScopeMachine(ScopeMachine):
+    sync = True
+
+
+@pytest.mark.parametrize("machine", [ScopeMachine, SyncScopeMachine], ids=["recording", "sync"])
+def test_scopes_policies_and_exceptions_follow_the_model(
+    machine: type[ScopeMachine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if machine.sync:  # no lifecycle hook: the sync executor runs buffers directly
+        airlock.plugins.load()
+        for hook in ("enqueued", "dispatched", "dropped", "failed", "discarded"):
+            monkeypatch.setattr(airlock.plugins.lifecycle, hook, None)
     contextvars.copy_context().run(
         run_state_machine_as_test,
-        ScopeMachine,
+        machine,
         settings=settings(max_examples=400, stateful_step_count=40, deadline=None, database=None),
     )

@@ -17,6 +17,17 @@ current_scope: ContextVar[Any] = ContextVar("airlock_current_scope", default=Non
 #: Policies layered with ``airlock.policy()``, outermost first.
 policy_stack: ContextVar[tuple[Policy, ...]] = ContextVar("airlock_policy_stack", default=())
 
+# Bound once: CPython does not specialize attribute access on a ContextVar, so
+# ``current_scope.get()`` would build a method object at every call.
+get_scope = current_scope.get
+set_scope = current_scope.set
+reset_scope = current_scope.reset
+get_layers = policy_stack.get
+
+#: Set for good by the first ``airlock.policy()`` block: until then no context
+#: has layered policies, and ``enqueue()`` skips reading ``policy_stack``.
+layered = False
+
 # Scope lifecycle states. Plain ints: ``enqueue()`` compares one on every call.
 NEW = 0
 OPEN = 1
@@ -37,6 +48,7 @@ class PolicyGuard:
 
     __slots__ = ("_memo", "scope")
     _state = GUARDED
+    _sink = None  # enqueue() takes its slow path, which refuses
 
     def __init__(self, scope: Any) -> None:
         self.scope = scope

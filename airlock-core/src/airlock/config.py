@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 from airlock import plugins
 from airlock.errors import UsageError
-from airlock.policies import AllowAll
+from airlock.executors import sync_executor
+from airlock.policies import SILENT_ON_ENQUEUE, AllowAll
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,10 +24,49 @@ EXECUTOR_ENV = "AIRLOCK_EXECUTOR"
 _ALLOW_ALL = AllowAll()
 
 
+class Plan:
+    """How a scope runs, given its policy, executor and error mode; computed once.
+
+    Every scope opened with the defaults shares one plan (when the policy is
+    a shared instance, as the default ``AllowAll`` is), so opening a scope
+    stores one reference instead of deriving these flags again.
+    """
+
+    __slots__ = ("direct", "executor", "filters", "keep_going", "layered", "policy", "screens")
+
+    def __init__(self, policy: Policy, executor: Callable[..., Any], keep_going: bool) -> None:
+        self.policy = policy
+        self.executor = executor
+        self.keep_going = keep_going
+        #: The policy's ``on_enqueue`` does something: enqueue must build an Intent.
+        self.screens = type(policy) not in SILENT_ON_ENQUEUE
+        #: The policy's ``allows`` may say no: flush must ask it.
+        self.filters = type(policy) is not AllowAll
+        #: Flush may run the buffer straight through the sync executor.
+        self.direct = executor is sync_executor and not self.filters and not keep_going
+        #: Some intents carry policies layered with ``airlock.policy()``: flush judges.
+        self.layered = False
+
+    def with_layers(self) -> Plan:
+        """A copy of the plan for a scope whose intents carry layered policies."""
+        plan = Plan(self.policy, self.executor, self.keep_going)
+        plan.direct = False
+        plan.layered = True
+        return plan
+
+
 class Defaults:
     """The resolved defaults: what a scope uses for whatever it is not given."""
 
-    __slots__ = ("executor", "make_policy", "scope_cls", "scope_kwargs", "sources")
+    __slots__ = (
+        "executor",
+        "make_policy",
+        "plain_plan",
+        "plan",
+        "scope_cls",
+        "scope_kwargs",
+        "sources",
+    )
 
     def __init__(
         self,
@@ -38,6 +78,17 @@ class Defaults:
     ) -> None:
         self.executor = executor
         self.make_policy = make_policy
+        #: The plan of a scope given neither policy nor executor, when the
+        #: policy is one shared instance; else None (each scope builds one).
+        self.plan = (
+            Plan(make_policy.instance, executor, keep_going=False)
+            if isinstance(make_policy, plugins.SharedPolicy)
+            else None
+        )
+        from airlock.scopes import Scope
+
+        #: ``plan``, when a bare ``airlock.scope()`` makes a plain ``Scope``.
+        self.plain_plan = self.plan if scope_cls is Scope and not scope_kwargs else None
         self.scope_cls = scope_cls
         self.scope_kwargs = dict(scope_kwargs)
         self.sources = dict(sources)
@@ -45,15 +96,23 @@ class Defaults:
 
 _configured: dict[str, Any] = {}
 _defaults: Defaults | None = None
+#: ``_defaults.plain_plan``, kept at hand for ``airlock.scope()`` (None until resolved).
+plain_plan: Plan | None = None
 
 
 def current() -> Defaults:
     """The defaults in force, resolved (and plugins loaded) on first use."""
-    global _defaults
     if _defaults is None:
         plugins.load()
-        _defaults = _resolve(_configured)
+        _install(_resolve(_configured))
+    assert _defaults is not None
     return _defaults
+
+
+def _install(defaults: Defaults | None) -> None:
+    global _defaults, plain_plan
+    _defaults = defaults
+    plain_plan = None if defaults is None else defaults.plain_plan
 
 
 def _resolve(sources: Mapping[str, Any]) -> Defaults:
@@ -104,7 +163,6 @@ def configure(
     A policy given as an instance is shared by all scopes; a class or name
     builds a fresh one for each scope.
     """
-    global _defaults
     given = {
         "executor": executor,
         "policy": policy,
@@ -116,7 +174,7 @@ def configure(
     resolved = _resolve(merged)
     _configured.clear()
     _configured.update(merged)
-    _defaults = resolved
+    _install(resolved)
 
 
 def get_configuration() -> dict[str, Any]:
@@ -136,6 +194,5 @@ def get_configuration() -> dict[str, Any]:
 
 def reset_configuration() -> None:
     """Forget everything ``configure()`` set; ``AIRLOCK_EXECUTOR`` is read again."""
-    global _defaults
     _configured.clear()
-    _defaults = None
+    _install(None)

@@ -47,7 +47,7 @@ def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = Fal
         except Exception as exc:
             assert intent is not None
             position = _position(intents, intent)
-            _fail(intents[:position], [(intent, exc)], intents[position + 1 :])
+            fail(intents[:position], [(intent, exc)], intents[position + 1 :])
         return
     dispatched: list[Intent] = []
     failed: list[tuple[Intent, BaseException]] = []
@@ -57,13 +57,13 @@ def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = Fal
         except Exception as exc:
             failed.append((intent, exc))
             if not keep_going:
-                _fail(dispatched, failed, intents[position + 1 :])
+                fail(dispatched, failed, intents[position + 1 :])
             continue
         dispatched.append(intent)
         if on_dispatched is not None:
             on_dispatched(intent=intent, executor=executor)
     if failed:
-        _fail(dispatched, failed, [])
+        fail(dispatched, failed, [])
 
 
 def _dispatch_batch(intents: Sequence[Intent], executor: Any, keep_going: bool) -> None:
@@ -93,7 +93,7 @@ def _dispatch_batch(intents: Sequence[Intent], executor: Any, keep_going: bool) 
         for intent in dispatched:
             on_dispatched(intent=intent, executor=executor)
     if failed or remaining:
-        _fail(dispatched, failed, remaining)
+        fail(dispatched, failed, remaining)
 
 
 def _position(intents: Sequence[Intent], intent: Intent) -> int:
@@ -103,7 +103,7 @@ def _position(intents: Sequence[Intent], intent: Intent) -> int:
     raise AssertionError("the failing intent is not part of the flush")  # pragma: no cover
 
 
-def _fail(
+def fail(
     dispatched: Sequence[Intent],
     failed: Sequence[tuple[Intent, BaseException]],
     pending: Sequence[Intent],

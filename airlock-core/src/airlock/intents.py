@@ -7,7 +7,7 @@ from functools import partial
 from types import MappingProxyType
 
 from airlock import _context
-from airlock._context import OPEN, current_scope, policy_stack
+from airlock._context import OPEN, get_layers, get_scope
 from airlock.errors import NoScopeError, PolicyEnqueueError, ScopeStateError, UsageError
 from airlock.plugins import lifecycle as _hooks
 
@@ -119,6 +119,31 @@ def _enqueue(
     The runtime body of ``enqueue``; its typed signature and full documentation
     are on the ``enqueue`` overloads below.
     """
+    scope = get_scope()
+    if scope is not None:
+        sink = scope._sink  # the open scope's buffer, or None when it must see an Intent
+        if (
+            sink is not None
+            and _dispatch_options is None
+            and _hooks.enqueued is None
+            and callable(task)
+            and not (_context.layered and get_layers())
+        ):
+            # The common case, as one entry of three slots and no Intent object:
+            # one extend, so threads sharing the scope never interleave slots.
+            sink.extend((task, args, kwargs or None))
+            return
+    _enqueue_intent(scope, task, args, kwargs, _dispatch_options)
+
+
+def _enqueue_intent(
+    scope: Any,
+    task: object,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    options: Mapping[str, Any] | None,
+) -> None:
+    """Everything ``enqueue`` checks, then buffer an ``Intent`` object."""
     if not callable(task) and not isinstance(task, str) and not _is_task_object(task):
         raise UsageError(
             f"airlock.enqueue() needs a callable, a task object (one with an enqueue()"
@@ -126,14 +151,13 @@ def _enqueue(
             f" argument, got {task!r} ({type(task).__name__}). Pass the task itself,"
             f" e.g. airlock.enqueue(send_email, user_id=1), or its dotted path."
         )
-    if _dispatch_options is not None:
-        if not isinstance(_dispatch_options, Mapping):
+    if options is not None:
+        if not isinstance(options, Mapping):
             raise UsageError(
                 f"_dispatch_options must be a mapping such as {{'countdown': 60}}, got"
-                f" {_dispatch_options!r} ({type(_dispatch_options).__name__})."
+                f" {options!r} ({type(options).__name__})."
             )
-        _dispatch_options = dict(_dispatch_options)
-    scope = current_scope.get()
+        options = dict(options)
     if scope is None:
         raise NoScopeError(
             f"Cannot enqueue {task_name(task)!r} outside a scope. Wrap the code in"
@@ -141,15 +165,15 @@ def _enqueue(
         )
     if scope._state is not OPEN:
         raise _refusal(scope, task)
-    intent = Intent(task, args, kwargs or NO_KWARGS, _dispatch_options, policy_stack.get(), scope)
-    if scope._screens or intent.local_policies:
+    intent = Intent(task, args, kwargs or NO_KWARGS, options, get_layers(), scope)
+    if scope._plan.screens or intent.local_policies:
         scope._admit(intent)
-    scope._intents.append(intent)
+    scope._raw.extend((intent, None, None))
     if _hooks.enqueued is not None:
         try:
             _hooks.enqueued(scope=scope, intent=intent)
         except BaseException:
-            scope._intents.remove(intent)  # an enqueue that raised buffers nothing
+            scope._forget(intent)  # an enqueue that raised buffers nothing
             raise
 
 

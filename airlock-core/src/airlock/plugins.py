@@ -420,6 +420,19 @@ def resolve_scope_class(value: object, *, source: str = "scope class") -> type[S
     return obj
 
 
+class SharedPolicy:
+    """A policy factory that hands out the one instance it was given, every time."""
+
+    __slots__ = ("instance",)
+
+    def __init__(self, instance: Policy) -> None:
+        self.instance = instance
+
+    def __call__(self) -> Policy:
+        """The shared instance."""
+        return self.instance
+
+
 def policy_factory(value: object, *, source: str = "policy") -> Callable[[], Policy]:
     """Something that makes the policy: a given instance is reused, a class is called.
 
@@ -430,8 +443,7 @@ def policy_factory(value: object, *, source: str = "policy") -> Callable[[], Pol
     if isinstance(value, str):
         source = f"{source} {value!r}"
     if not isinstance(obj, type) and hasattr(obj, "allows") and hasattr(obj, "on_enqueue"):
-        instance = check_policy(obj, source)
-        return lambda: instance
+        return SharedPolicy(check_policy(obj, source))
     if not callable(obj):
         check_policy(obj, source)  # raises with the explanation
 

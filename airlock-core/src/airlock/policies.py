@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airlock import _context
 from airlock._context import PolicyGuard, current_scope, policy_stack
 from airlock.errors import PolicyViolation, UsageError
 
@@ -217,6 +218,7 @@ class policy:  # noqa: N801  (used like a function: `with airlock.policy(p):`)
         self._policy = check_policy(p, "airlock.policy() argument")
 
     def __enter__(self) -> Policy:
+        _context.layered = True
         policy_stack.set((*policy_stack.get(), self._policy))
         return self._policy
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from _thread import RLock
+from operator import length_hint
+
 from airlock import config
-from airlock._context import DISCARDED, EXITED, FLUSHED, GUARDED, NEW, OPEN, PolicyGuard
-from airlock._context import current_scope as _current
+from airlock._context import (
+    DISCARDED,
+    EXITED,
+    FLUSHED,
+    GUARDED,
+    NEW,
+    OPEN,
+    PolicyGuard,
+    get_scope,
+    reset_scope,
+    set_scope,
+)
 from airlock.errors import PolicyEnqueueError, ScopeStateError, UsageError
-from airlock.executors import dispatch
-from airlock.intents import Intent
+from airlock.executors import dispatch, fail, sync_executor
+from airlock.intents import NO_KWARGS, Intent
 from airlock.plugins import lifecycle as _hooks
 from airlock.plugins import resolve_executor, resolve_policy, resolve_scope_class
-from airlock.policies import SILENT_ON_ENQUEUE, AllowAll
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,19 +60,32 @@ class Scope:
     way a failure raises ``DispatchError`` with the full accounting.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_executor",
-        "_filters",
-        "_intents",
-        "_keep_going",
-        "_layered",
-        "_parent",
-        "_policy",
-        "_screens",
-        "_state",
-        "_token",
-    )
+    # The buffer, ``_raw``, is a flat list of entries of three slots each:
+    # ``task, args, kwargs-or-None`` for an intent enqueued the common way (its
+    # Intent object is only made if someone asks, see ``_materialize``),
+    # ``intent, None, None`` for an ``Intent`` object and ``None, None, None``
+    # for one taken back out. An entry is only ever appended (one ``extend``)
+    # or replaced whole (one slice assignment), so threads sharing a scope
+    # never see half an entry. ``_sink`` is ``_raw`` while ``enqueue()`` may
+    # append the common way, else ``None``; ``_token`` and ``_sink`` are set
+    # on enter. Without an Intent object per intent, the garbage collector has
+    # nothing per intent to walk (a tuple of plain arguments it soon untracks).
+    __slots__ = ("__weakref__", "_parent", "_plan", "_raw", "_sink", "_state", "_token")
+    _sink: list[Any] | None
+    _token: Token[Any] | None
+
+    #: The class keeps ``Scope``'s ``exit``, ``should_flush``, ``flush`` and
+    #: ``discard`` (then ``with`` takes a shorter path), and ``_dispatch_all``.
+    _plain = True
+    _own_dispatch = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain = all(
+            getattr(cls, name) is getattr(Scope, name)
+            for name in ("exit", "should_flush", "flush", "discard")
+        )
+        cls._own_dispatch = cls._dispatch_all is Scope._dispatch_all
 
     def __init__(
         self,
@@ -70,46 +95,47 @@ class Scope:
         on_dispatch_error: Literal["stop", "continue"] = "stop",
     ) -> None:
         defaults = config.current()
-        self._policy: Policy = (
-            defaults.make_policy()
-            if policy is None
-            else resolve_policy(policy, source="scope policy")
-        )
-        self._executor: Callable[..., Any] = (
-            defaults.executor
-            if executor is None
-            else resolve_executor(executor, source="scope executor")
-        )
-        if on_dispatch_error not in ("stop", "continue"):
-            raise UsageError(
-                f"on_dispatch_error must be 'stop' or 'continue', got {on_dispatch_error!r}."
+        plan = defaults.plan
+        if (
+            plan is None
+            or policy is not None
+            or executor is not None
+            or on_dispatch_error != "stop"
+        ):
+            if on_dispatch_error != "stop" and on_dispatch_error != "continue":
+                raise UsageError(
+                    f"on_dispatch_error must be 'stop' or 'continue', got {on_dispatch_error!r}."
+                )
+            plan = config.Plan(
+                defaults.make_policy()
+                if policy is None
+                else resolve_policy(policy, source="scope policy"),
+                defaults.executor
+                if executor is None
+                else resolve_executor(executor, source="scope executor"),
+                keep_going=on_dispatch_error == "continue",
             )
-        policy = self._policy
-        self._intents: list[Intent] = []
+        self._plan = plan
+        self._raw: list[Any] = []
         self._state = NEW
-        self._token: Token[Any] | None = None
         self._parent: Scope | None = None
-        self._keep_going = on_dispatch_error == "continue"
-        self._screens = type(policy) not in SILENT_ON_ENQUEUE
-        self._filters = type(policy) is not AllowAll
-        self._layered = False
 
     # -- inspection -------------------------------------------------------
 
     @property
     def intents(self) -> list[Intent]:
         """Everything buffered here, own and captured, in order (a copy)."""
-        return list(self._intents)
+        return _materialize(self)
 
     @property
     def own_intents(self) -> list[Intent]:
         """Intents enqueued directly in this scope."""
-        return [i for i in self._intents if i.origin is self]
+        return [i for i in _materialize(self) if i.origin is self]
 
     @property
     def captured_intents(self) -> list[Intent]:
         """Intents captured from nested scopes when they exited."""
-        return [i for i in self._intents if i.origin is not self]
+        return [i for i in _materialize(self) if i.origin is not self]
 
     @property
     def is_active(self) -> bool:
@@ -129,12 +155,12 @@ class Scope:
     @property
     def policy(self) -> Policy:
         """The scope's policy."""
-        return self._policy
+        return self._plan.policy
 
     @property
     def executor(self) -> Callable[..., Any]:
         """The scope's executor."""
-        return self._executor
+        return self._plan.executor
 
     @property
     def parent(self) -> Scope | None:
@@ -143,7 +169,11 @@ class Scope:
 
     def __repr__(self) -> str:
         state = _STATE_NAMES.get(self._state, "?")
-        return f"<{type(self).__name__} {state}, {len(self._intents)} intents>"
+        raw = self._raw
+        count = sum(
+            1 for i in range(0, len(raw), 3) if raw[i] is not None or raw[i + 1] is not None
+        )
+        return f"<{type(self).__name__} {state}, {count} intents>"
 
     # -- extension points -------------------------------------------------
 
@@ -165,7 +195,7 @@ class Scope:
 
     def _dispatch_all(self, intents: list[Intent]) -> None:
         """Send the intents that survived policies and ancestors, in order."""
-        dispatch(intents, self._executor, keep_going=self._keep_going)
+        dispatch(intents, self._plan.executor, keep_going=self._plan.keep_going)
 
     # -- lifecycle --------------------------------------------------------
 
@@ -176,11 +206,12 @@ class Scope:
                 f"{self!r} was already entered; a scope is used once. Open a new one"
                 f" with airlock.scope()."
             )
-        parent = _current.get()
+        parent = get_scope()
         if parent is not None and parent._state == GUARDED:
             raise PolicyEnqueueError("Cannot open a scope inside a policy callback.")
         self._parent = parent
-        self._token = _current.set(self)
+        self._sink = None if self._plan.screens else self._raw
+        self._token = set_scope(self)
         self._state = OPEN
         return self
 
@@ -188,26 +219,30 @@ class Scope:
         """Stop being the current scope; then call ``flush()`` or ``discard()``."""
         if self._state != OPEN:
             raise ScopeStateError(f"Cannot exit {self!r}: it is not open.")
-        current = _current.get()
+        current = get_scope()
         if current is not self and _is_descendant(current, self):
             raise ScopeStateError(
                 f"Cannot exit {self!r} while the nested scope {current!r} is still open;"
                 f" exit the nested scope first."
             )
+        self._sink = None
         self._state = EXITED
-        assert self._token is not None
         try:
-            _current.reset(self._token)
+            reset_scope(self._token)  # type: ignore[arg-type]
         except ValueError:
-            if current is self:  # a copied context: repair it; a fresh one never saw us
-                _current.set(self._parent)
-            raise ScopeStateError(
-                f"{self!r} was exited in a different context than the one that entered it"
-                f" (another thread, asyncio task or greenlet). Its {len(self._intents)}"
-                f" buffered intents are kept: call .flush() or .discard() on it."
-            ) from None
+            raise self._exited_elsewhere(current) from None
         finally:
             self._token = None
+
+    def _exited_elsewhere(self, current: object) -> ScopeStateError:
+        """The error for an exit in another context than the entry's (repaired first)."""
+        if current is self:  # a copied context: repair it; a fresh one never saw us
+            set_scope(self._parent)
+        return ScopeStateError(
+            f"{self!r} was exited in a different context than the one that entered it"
+            f" (another thread, asyncio task or greenlet). Its {len(self.intents)}"
+            f" buffered intents are kept: call .flush() or .discard() on it."
+        )
 
     def flush(self) -> list[Intent]:
         """Apply policies, let ancestors capture, dispatch the rest; return what went out.
@@ -215,11 +250,42 @@ class Scope:
         Raises ``ScopeStateError`` unless the scope has exited and neither
         flushed nor discarded, and ``DispatchError`` if the executor fails.
         """
+        sent = self._flush()
+        return _materialize(self) if sent is None else sent
+
+    def _flush(self) -> list[Intent] | None:
+        """``flush()``, returning ``None`` for "the whole buffer went out"."""
         if self._state != EXITED:
             raise ScopeStateError(self._refuse("flush"))
         self._state = FLUSHED
-        intents = self._intents
-        intents = self._judge(intents) if self._filters or self._layered else list(intents)
+        raw = self._raw
+        if not raw:
+            return None
+        if (
+            self._plan.direct
+            and self._own_dispatch
+            and self._parent is None
+            and _hooks.dispatched is None
+        ):
+            # Straight through the sync executor, as dispatch() would call it.
+            entries = iter(raw)
+            try:
+                # zip(strict=...) would parse a keyword at every flush; the
+                # buffer holds whole entries, so the three iterators end together.
+                for task, args, kwargs in zip(entries, entries, entries):  # noqa: B905
+                    if args is None:
+                        if task is not None:
+                            sync_executor(task)
+                    elif kwargs:
+                        task(*args, **kwargs)
+                    else:
+                        task(*args)
+            except Exception as exc:
+                _failed_at(self, len(raw) - length_hint(entries) - 3, exc)
+            return None
+        intents = _materialize(self)
+        if self._plan.filters or self._plan.layered:
+            intents = self._judge(intents)
         if self._parent is not None and intents:
             intents = self._offer_to_ancestors(intents)
         if intents:
@@ -231,7 +297,8 @@ class Scope:
         if self._state != EXITED:
             raise ScopeStateError(self._refuse("discard"))
         self._state = DISCARDED
-        intents, self._intents = self._intents, []
+        intents = _materialize(self)
+        self._raw = []
         if intents and _hooks.discarded is not None:
             _hooks.discarded(scope=self, intents=list(intents))
         return intents
@@ -247,23 +314,33 @@ class Scope:
 
     def _admit(self, intent: Intent) -> None:
         """Run ``on_enqueue`` of the layered and scope policies; they may refuse."""
-        guard = _current.set(PolicyGuard(self))
+        plan = self._plan
+        guard = set_scope(PolicyGuard(self))
         try:
             for layered in reversed(intent.local_policies):
                 layered.on_enqueue(intent)
-            if self._screens:
-                self._policy.on_enqueue(intent)
+            if plan.screens:
+                plan.policy.on_enqueue(intent)
         finally:
-            _current.reset(guard)
-        if intent.local_policies:
-            self._layered = True
+            reset_scope(guard)
+        if intent.local_policies and not plan.layered:
+            self._plan = plan.with_layers()
+
+    def _forget(self, intent: Intent) -> None:
+        """Take ``intent`` back out of the buffer (its ``enqueue()`` raised)."""
+        raw = self._raw
+        with _lock:
+            for i in range(len(raw) - 3, -1, -3):
+                if raw[i] is intent and raw[i + 1] is None:
+                    raw[i : i + 3] = (None, None, None)
+                    return
 
     def _judge(self, intents: list[Intent]) -> list[Intent]:
         """Keep the intents every applicable policy allows, in order."""
-        policy = self._policy if self._filters else None
+        policy = self._plan.policy if self._plan.filters else None
         on_dropped = _hooks.dropped
         kept = []
-        guard = _current.set(PolicyGuard(self))
+        guard = set_scope(PolicyGuard(self))
         try:
             for intent in intents:
                 judge = None
@@ -279,7 +356,7 @@ class Scope:
                 elif on_dropped is not None:
                     on_dropped(intent=intent, policy=judge)
         finally:
-            _current.reset(guard)
+            reset_scope(guard)
         return kept
 
     def _offer_to_ancestors(self, intents: list[Intent]) -> list[Intent]:
@@ -306,14 +383,15 @@ class Scope:
         A refusal (``PolicyViolation`` from ``on_enqueue``, as ``AssertNoEffects``
         raises) captures none of them and propagates from the nested scope's exit.
         """
-        if self._screens and intents:
-            guard = _current.set(PolicyGuard(self))
+        plan = self._plan
+        if plan.screens and intents:
+            guard = set_scope(PolicyGuard(self))
             try:
                 for intent in intents:
-                    self._policy.on_enqueue(intent)
+                    plan.policy.on_enqueue(intent)
             finally:
-                _current.reset(guard)
-        self._intents.extend(intents)
+                reset_scope(guard)
+        self._raw.extend([slot for intent in intents for slot in (intent, None, None)])
 
     # -- context manager --------------------------------------------------
 
@@ -325,11 +403,53 @@ class Scope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.exit()
-        if self.should_flush(exc):
-            self.flush()
+        if not self._plain:
+            self.exit()
+            if self.should_flush(exc):
+                self.flush()
+            else:
+                self.discard()
+            return
+        # Scope's own exit() and flush() inline, for the end of every block:
+        # each call saved here is measurable in a one-intent scope.
+        current = get_scope()
+        if current is self and self._state == OPEN:
+            self._sink = None
+            self._state = EXITED
+            try:
+                reset_scope(self._token)
+            except ValueError:
+                raise self._exited_elsewhere(current) from None
+            finally:
+                self._token = None
         else:
+            self.exit()  # the uncommon cases, each with its error
+        if exc is not None:
             self.discard()
+            return
+        raw = self._raw
+        if (
+            len(raw) == 3
+            and self._plan.direct
+            and self._own_dispatch
+            and self._parent is None
+            and _hooks.dispatched is None
+        ):
+            # One intent through the sync executor, as flush() would run it.
+            self._state = FLUSHED
+            task, args, kwargs = raw[0], raw[1], raw[2]
+            try:
+                if args is None:
+                    if task is not None:
+                        sync_executor(task)
+                elif kwargs:
+                    task(*args, **kwargs)
+                else:
+                    task(*args)
+            except Exception as error:
+                _failed_at(self, 0, error)
+            return
+        self._flush()
 
     async def __aenter__(self: S) -> S:
         return self.enter()
@@ -341,6 +461,41 @@ class Scope:
         tb: TracebackType | None,
     ) -> None:
         self.__exit__(exc_type, exc, tb)
+
+
+_allocate = object.__new__
+
+#: Serialises turning buffer entries into Intent objects (and taking them out).
+_lock = RLock()
+
+
+def _materialize(scope: Scope) -> list[Intent]:
+    """The scope's intents in order, as ``Intent`` objects.
+
+    An entry buffered without one gets its ``Intent`` now, written back in
+    place, so every later look at the buffer sees the same object.
+    """
+    raw = scope._raw
+    intents: list[Intent] = []
+    with _lock:
+        for i in range(0, len(raw), 3):
+            task, args = raw[i], raw[i + 1]
+            if args is None:
+                if task is not None:
+                    intents.append(task)
+                continue
+            intent = Intent(task, args, raw[i + 2] or NO_KWARGS, None, (), scope)
+            raw[i : i + 3] = (intent, None, None)  # the whole entry, in its place
+            intents.append(intent)
+    return intents
+
+
+def _failed_at(scope: Scope, start: int, exc: Exception) -> None:
+    """The sync run of ``scope`` failed at the entry at ``start``: account and raise."""
+    intents = _materialize(scope)
+    failing = scope._raw[start]
+    position = next(p for p, intent in enumerate(intents) if intent is failing)
+    fail(intents[:position], [(failing, exc)], intents[position + 1 :])
 
 
 def _is_descendant(candidate: Any, scope: Scope) -> bool:
@@ -370,10 +525,19 @@ def scope(
     Extra keyword arguments go to the scope class (configured
     ``scope_kwargs`` apply only when ``_cls`` is not given).
     """
+    if _cls is None and policy is None and executor is None and not scope_kwargs:
+        plan = config.plain_plan
+        if plan is not None:  # Scope() without the call machinery: as __init__ would
+            new = _allocate(Scope)
+            new._plan = plan
+            new._raw = []
+            new._state = NEW
+            new._parent = None
+            return new
+    defaults = config.current()
     if _cls is not None:
         cls = resolve_scope_class(_cls, source="_cls")
         return cls(policy=policy, executor=executor, **scope_kwargs)
-    defaults = config.current()
     if defaults.scope_kwargs:
         scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}
     return defaults.scope_cls(policy=policy, executor=executor, **scope_kwargs)
@@ -443,7 +607,7 @@ else:
 
 def get_current_scope() -> Scope | None:
     """The innermost open scope in this context, or ``None``."""
-    current = _current.get()
+    current = get_scope()
     if isinstance(current, PolicyGuard):
         return current.scope  # type: ignore[no-any-return]
     if current is not None and current._state != OPEN:
