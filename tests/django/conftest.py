@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -37,3 +38,33 @@ def fresh_effects() -> Iterator[list[tuple[str, int, bool]]]:
     import airlock
 
     assert airlock.get_current_scope() is None, "a test left a scope open"
+
+
+#: Figures of the outbox fault tests (test_outbox_faults.py), one row per scenario.
+OUTBOX_FIGURES = pytest.StashKey[list[dict[str, Any]]]()
+
+
+@pytest.fixture(scope="session")
+def outbox_figures(pytestconfig: pytest.Config) -> list[dict[str, Any]]:
+    """Where the fault tests report trials, effects committed, delivered and duplicated."""
+    return pytestconfig.stash.setdefault(OUTBOX_FIGURES, [])
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    figures = config.stash.get(OUTBOX_FIGURES, [])
+    if not figures:
+        return
+    terminalreporter.section("outbox under faults")
+    columns = ["trials", "committed", "delivered", "duplicates", "rolled_back"]
+    width = max(len(row["scenario"]) for row in figures)
+    terminalreporter.write_line(
+        f"{'scenario':<{width}}  " + "  ".join(f"{c.replace('_', ' '):>11}" for c in columns)
+    )
+    for row in figures:
+        terminalreporter.write_line(
+            f"{row['scenario']:<{width}}  " + "  ".join(f"{row[c]:>11}" for c in columns)
+        )
+    totals = {c: sum(row[c] for row in figures) for c in columns}
+    terminalreporter.write_line(
+        f"{'total':<{width}}  " + "  ".join(f"{totals[c]:>11}" for c in columns)
+    )
