@@ -3,6 +3,7 @@
     python bench/core/run.py            # full run (N = 100,000, 7 rounds)
     python bench/core/run.py --quick    # smoke run
     python bench/core/run.py --profile  # also: where ours spends its time
+    python bench/core/run.py --instructions  # also: CPU instructions per operation
 
 Both libraries import as ``airlock``, so each sample runs in a fresh
 interpreter: ours in this one's environment, the original in its own
@@ -13,6 +14,12 @@ alternate within every round and the table reports medians.
 built-in plugin only. An installed plugin that implements a lifecycle hook
 (the example plugin does) adds that hook's cost to every event; the
 "+1 lifecycle hook" column measures exactly that.
+
+The "pure-Python floor" column is a model, not a library (``floor_library`` in
+worker.py): ``scope()`` and ``enqueue()`` with airlock's signatures, a fresh
+object per block, one ContextVar set/reset, one ``extend`` per intent and the
+task run at exit, with no states, policies, hooks or error accounting. It is
+the least pure Python can do for this API shape on the machine at hand.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import ast
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -42,6 +50,7 @@ VARIANTS = {
     "original": ("original", "airlock"),
     "ours": ("ours", "airlock"),
     "ours+hook": ("ours", "airlock+hook"),
+    "floor": ("ours", "floor"),
 }
 
 TARGETS = {
@@ -138,6 +147,61 @@ def sample(python: str, library: str, n: int, scopes: int) -> dict[str, float]:
     return measured
 
 
+def callgrind_instructions(cmd: list[str], **extra: str) -> int:
+    """Instructions ``cmd`` executes, counted by ``valgrind --tool=callgrind``."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        capture_output=True,
+        text=True,
+        env=clean_env(**extra),
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise CommandFailed(f"callgrind {' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def instructions(pythons: dict[str, str], intents: int, scopes: int) -> dict[str, dict[str, int]]:
+    """Instructions per operation of each variant: (count at K - count at 0) / K.
+
+    Unlike wall-clock time this does not move with the machine's load; the
+    interpreter start and warm-up cancel out in the difference.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for label, (role, library) in VARIANTS.items():
+        extra = {} if library == "direct" else {"AIRLOCK_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        counts[label] = {}
+        for key, workload, k in (
+            ("per_intent", "intent", intents),
+            ("per_scope", "scope", scopes),
+        ):
+            base, loaded = (
+                callgrind_instructions(
+                    [pythons[role], str(WORKER), "only", library, workload, str(count)], **extra
+                )
+                for count in (0, k)
+            )
+            counts[label][key] = round((loaded - base) / k)
+    return counts
+
+
+def instructions_table(counts: dict[str, dict[str, int]]) -> str:
+    original = counts["original"]
+    lines = [
+        "metric (instructions per operation) | "
+        + " | ".join(f"{label:>10}" for label in counts)
+        + " | ours/original | floor/original"
+    ]
+    for key, label in (("per_intent", "per intent"), ("per_scope", "per scope")):
+        lines.append(
+            f"{label:<36}| "
+            + " | ".join(f"{counts[v][key]:>10,}" for v in counts)
+            + f" | {counts['ours'][key] / original[key]:>13.3f}x"
+            + f" | {counts['floor'][key] / original[key]:>13.3f}x"
+        )
+    return "\n".join(lines)
+
+
 def wall_ms(cmd: list[str]) -> float:
     env = clean_env()
     start = time.perf_counter()
@@ -180,6 +244,8 @@ def table(results: dict[str, Any]) -> str:
             "target",
             "met",
             "ours +1 lifecycle hook",
+            "pure-Python floor",
+            "floor/original",
         ),
     ]
     specs = [
@@ -203,6 +269,8 @@ def table(results: dict[str, Any]) -> str:
                 TARGETS[key],
                 "yes" if results["met"][key] else "NO",
                 fmt(m["ours+hook"][key]),
+                fmt(m["floor"][key]),
+                f"{m['floor'][key] / original:.2f}x",
             )
         )
     rows.append(
@@ -214,6 +282,8 @@ def table(results: dict[str, Any]) -> str:
             f"{imp['ours'] / imp['original']:.2f}x",
             TARGETS["import_ms"],
             "yes" if results["met"]["import_ms"] else "NO",
+            "-",
+            "-",
             "-",
         )
     )
@@ -230,6 +300,8 @@ def table(results: dict[str, Any]) -> str:
                 "-",
                 TARGETS["import_without_pluggy"],
                 "yes" if not loaded["ours"][key] else "NO",
+                "-",
+                "-",
                 "-",
             )
         )
@@ -254,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--profile", action="store_true", help="cProfile ours and print the top entries"
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per operation with valgrind (slow, load-independent)",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument(
@@ -328,6 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nresults: {args.json}")
+    if args.instructions:
+        counts = instructions(pythons, intents=min(n, 20_000), scopes=min(scopes, 5_000))
+        results["instructions"] = counts
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        print("\nCPU instructions per operation (callgrind; independent of machine load):\n")
+        print(instructions_table(counts))
     if args.profile:
         print("\nWhere ours spends its time (cProfile, sorted by own time):\n")
         print(
