@@ -39,7 +39,9 @@ def settings(executor: str, tasks: list[str]) -> dict[str, Any]:
 
 def publish_twice() -> list[OutboxMessage]:
     """The fast path publishes; then the row is made due again and the relay publishes it."""
-    OutboxMessage.objects.update(status=OutboxMessage.PENDING, next_attempt_at="2000-01-01T00:00:00Z")
+    OutboxMessage.objects.update(
+        status=OutboxMessage.PENDING, next_attempt_at="2000-01-01T00:00:00Z"
+    )
     assert Relay().drain().delivered == OutboxMessage.objects.count()
     return list(OutboxMessage.objects.order_by("id"))
 

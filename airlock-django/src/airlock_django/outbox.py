@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F
@@ -31,9 +31,11 @@ from django.utils import timezone
 from airlock import DispatchError, Intent, Scope, UsageError
 from airlock.executors import dispatch
 from airlock_django.conf import OutboxSettings, outbox_settings
-from airlock_django.models import OutboxMessage
 from airlock_django.references import executor_name_of, find_task, task_name_of
 from airlock_django.scopes import DjangoScope, _CommitMarker, _marker_of, _report_rolled_back
+
+if TYPE_CHECKING:
+    from airlock_django.models import OutboxMessage
 
 logger = logging.getLogger("airlock_django.outbox")
 
@@ -105,6 +107,8 @@ class OutboxScope(DjangoScope):
             raise DispatchError([], [(intent, exc) for intent in kept], []) from exc
         rows, stored = encode(kept, executor_name, settings)
         publish_later = partial(deliver_fast, stored, executor, self.using, settings)
+        from airlock_django.models import OutboxMessage  # the app registry is ready by now
+
         try:
             with transaction.atomic(using=self.using, savepoint=False):
                 OutboxMessage.objects.using(self.using).bulk_create(rows)
@@ -178,6 +182,8 @@ def encode(
     Raises ``DispatchError`` listing every intent that cannot be stored (all
     others as pending) before anything is written.
     """
+    from airlock_django.models import OutboxMessage
+
     now = timezone.now()
     due = now + timedelta(seconds=settings.relay_after)
     rows: list[OutboxMessage] = []
@@ -332,6 +338,8 @@ def record(
     ``failed`` holds ``(intent_id, attempts before this one, error)``. Only
     pending rows change: a row the relay delivered meanwhile stays delivered.
     """
+    from airlock_django.models import OutboxMessage
+
     now = timezone.now()
     rows = OutboxMessage.objects.using(using).filter(status=OutboxMessage.PENDING)
     for start in range(0, len(delivered), CHUNK):

@@ -26,6 +26,5 @@ AIRLOCK = {
 CELERY_IMPORTS = ["airtest.fault_tasks"]
 # A publisher gives up on an unreachable broker at once, instead of after kombu's
 # connection retries (about 6 s per attempt with Celery's defaults): the relay retries
-# later anyway, and the outbox tries each intent of a flush in turn (see the report on
-# test_a_broker_that_is_down_is_tried_once_per_flush).
+# later anyway (docs/durability.md recommends the same).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
