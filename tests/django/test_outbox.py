@@ -253,7 +253,7 @@ def test_an_unnamed_executor_fails_the_flush_naming_the_registered_ones() -> Non
     assert rows() == []
 
 
-def test_a_failed_publish_is_not_raised_the_row_waits_for_the_relay(
+def test_a_failed_publish_is_not_raised_the_rows_wait_for_the_relay(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     effects.BROKEN[0] = True
@@ -262,22 +262,30 @@ def test_a_failed_publish_is_not_raised_the_row_waits_for_the_relay(
         transaction.atomic(),
         airlock.scope(),
     ):
-        airlock.enqueue(effects.flaky, 1)
-        airlock.enqueue(effects.flaky, 2)
-    assert "2 of 2 effect(s) were not published" in caplog.text
-    assert statuses() == ["pending", "pending"]
-    first = rows()[0]
-    assert first.attempts == 1
-    assert first.last_error == "ConnectionError: the broker is down"
+        for number in (1, 2, 3):
+            airlock.enqueue(effects.flaky, number)
+    assert "3 of 3 effect(s) were not published" in caplog.text
+    assert "(1 failed, 2 not tried after that)" in caplog.text
+    assert statuses() == ["pending"] * 3
+    first, *rest = rows()
+    assert (first.attempts, first.last_error) == (1, "ConnectionError: the broker is down")
     assert first.next_attempt_at > first.enqueued_at  # backed off
+    # the publish stopped at the failure: the rest cost no attempt, and are due with the first
+    for row in rest:
+        assert row.attempts == 0
+        assert row.last_error == (
+            "not tried: the publish stopped at an earlier failure"
+            " (ConnectionError: the broker is down)"
+        )
+        assert row.next_attempt_at == first.next_attempt_at
 
     effects.BROKEN[0] = False
     OutboxMessage.objects.update(next_attempt_at=first.enqueued_at)  # the backoff has passed
     tally = Relay().drain()
-    assert (tally.claimed, tally.delivered) == (2, 2)
-    assert effects.SENT == [("flaky", 1, True), ("flaky", 2, True)]
-    assert statuses() == ["delivered", "delivered"]
-    assert [r.attempts for r in rows()] == [2, 2]
+    assert (tally.claimed, tally.delivered) == (3, 3)
+    assert effects.SENT == [("flaky", 1, True), ("flaky", 2, True), ("flaky", 3, True)]
+    assert statuses() == ["delivered"] * 3
+    assert [r.attempts for r in rows()] == [2, 1, 1]
 
 
 # -- the relay --------------------------------------------------------------
@@ -337,6 +345,20 @@ def test_a_row_is_dead_after_the_last_attempt() -> None:
     assert relay.retry_dead() == 1
     assert relay.drain().delivered == 1
     assert statuses() == ["delivered"]
+
+
+def test_the_relay_stops_a_batch_at_the_first_failure_and_the_next_batch_goes_on() -> None:
+    stored(1, 2, 3, 4)
+    effects.BROKEN[0] = True
+    down = Relay().drain()
+    assert (down.claimed, down.delivered, down.failed, down.untried) == (4, 0, 1, 3)
+    assert [r.attempts for r in rows()] == [1, 0, 0, 0]
+    assert "1 failed (will retry), 3 not tried" in down.describe()
+
+    effects.BROKEN[0] = False
+    back = Relay().drain()  # the first row is backed off; the other three are still due
+    assert (back.claimed, back.delivered, back.batches) == (3, 3, 1)
+    assert statuses() == ["pending", "delivered", "delivered", "delivered"]
 
 
 def test_backoff_doubles_up_to_the_maximum() -> None:

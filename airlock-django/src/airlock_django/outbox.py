@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F
@@ -296,13 +296,22 @@ def decode_options(options: Mapping[str, Any]) -> dict[str, Any]:
 # -- publishing -----------------------------------------------------------------
 
 
-def publish(
-    stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any
-) -> tuple[list[uuid.UUID], list[tuple[uuid.UUID, BaseException]]]:
-    """Dispatch every stored intent, its id as the message id; return what went and what failed.
+class Published(NamedTuple):
+    """What one publish did with the rows it was given, by ``intent_id``."""
 
-    An intent the executor left pending counts as failed, so that its row is
-    retried rather than forgotten.
+    delivered: list[uuid.UUID]
+    failed: list[tuple[uuid.UUID, BaseException]]
+    untried: list[uuid.UUID]
+
+
+def publish(stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any) -> Published:
+    """Dispatch the stored intents in order, each id as the message id, up to the first failure.
+
+    The rest are not tried: a broker that refused one message is most likely
+    down, and every further attempt would wait out the client's own connection
+    retries too (several seconds each with Celery's defaults), in the request
+    on the fast path and holding row locks in the relay. An intent the executor
+    left pending is reported untried.
     """
     option = getattr(executor, "message_id_option", None)
     by_intent: dict[int, uuid.UUID] = {}
@@ -319,12 +328,14 @@ def publish(
         by_intent[id(intent)] = intent_id
         intents.append(intent)
     try:
-        dispatch(intents, executor, keep_going=True)
+        dispatch(intents, executor, keep_going=False)
     except DispatchError as exc:
-        failed = [(by_intent[id(i)], error) for i, error in exc.failed]
-        failed += [(by_intent[id(i)], exc) for i in exc.pending]
-        return [by_intent[id(i)] for i in exc.dispatched], failed
-    return [by_intent[id(i)] for i in intents], []
+        return Published(
+            [by_intent[id(i)] for i in exc.dispatched],
+            [(by_intent[id(i)], error) for i, error in exc.failed],
+            [by_intent[id(i)] for i in exc.pending],
+        )
+    return Published([by_intent[id(i)] for i in intents], [], [])
 
 
 def record(
@@ -332,10 +343,15 @@ def record(
     delivered: Sequence[uuid.UUID],
     failed: Sequence[tuple[uuid.UUID, int, BaseException]],
     settings: OutboxSettings,
+    *,
+    untried: Sequence[uuid.UUID] = (),
+    untried_reason: str = "",
 ) -> int:
     """Mark rows delivered, or count a failed attempt (dead after the last); return the dead.
 
-    ``failed`` holds ``(intent_id, attempts before this one, error)``. Only
+    ``failed`` holds ``(intent_id, attempts before this one, error)``. Rows in
+    ``untried`` cost no attempt: they become due when a first failed attempt
+    would be retried, their ``last_error`` giving ``untried_reason``. Only
     pending rows change: a row the relay delivered meanwhile stays delivered.
     """
     from airlock_django.models import OutboxMessage
@@ -356,26 +372,54 @@ def record(
         rows.filter(intent_id=intent_id).update(
             status=status,
             attempts=attempts,
-            last_error=f"{type(error).__name__}: {error}",
+            last_error=_describe(error),
             next_attempt_at=now + timedelta(seconds=settings.backoff(attempts)),
         )
+    retry_at = now + timedelta(seconds=settings.backoff(1))
+    for start in range(0, len(untried), CHUNK):
+        rows.filter(intent_id__in=untried[start : start + CHUNK]).update(
+            last_error=f"not tried: {untried_reason}", next_attempt_at=retry_at
+        )
     return dead
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def deliver_fast(
     stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any, using: str, settings: OutboxSettings
 ) -> None:
     """The fast path, right after the commit: publish, then mark the rows."""
-    delivered, failed = publish(stored, executor)
-    if failed:
+    delivered, failed, untried = publish(stored, executor)
+    first = _describe(failed[0][1]) if failed else "the executor left them pending"
+    if failed or untried:
         logger.warning(
-            "airlock outbox: %d of %d effect(s) were not published after the commit; their"
-            " rows stay pending and `manage.py airlock_relay` retries them. First error: %s",
-            len(failed),
+            "airlock outbox: %d of %d effect(s) were not published after the commit (%d failed,"
+            " %d not tried after that); their rows stay pending and `manage.py airlock_relay`"
+            " retries them. First error: %s",
+            len(failed) + len(untried),
             len(stored),
-            failed[0][1],
+            len(failed),
+            len(untried),
+            first,
         )
-    record(using, delivered, [(intent_id, 0, error) for intent_id, error in failed], settings)
+    record(
+        using,
+        delivered,
+        [(intent_id, 0, error) for intent_id, error in failed],
+        settings,
+        untried=untried,
+        untried_reason=f"the publish stopped at an earlier failure ({first})",
+    )
 
 
-__all__ = ["OutboxScope", "decode_options", "encode", "encode_options", "publish", "record"]
+__all__ = [
+    "OutboxScope",
+    "Published",
+    "decode_options",
+    "encode",
+    "encode_options",
+    "publish",
+    "record",
+]

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -36,6 +37,7 @@ class Tally:
     claimed: int = 0
     delivered: int = 0
     failed: int = 0
+    untried: int = 0
     dead: int = 0
     rejected: int = 0
     batches: int = 0
@@ -47,6 +49,7 @@ class Tally:
         self.claimed += other.claimed
         self.delivered += other.delivered
         self.failed += other.failed
+        self.untried += other.untried
         self.dead += other.dead
         self.rejected += other.rejected
         self.batches += other.batches
@@ -58,7 +61,7 @@ class Tally:
         rate = self.delivered / self.seconds if self.seconds else 0.0
         return (
             f"{self.claimed} claimed, {self.delivered} delivered, {self.failed} failed"
-            f" (will retry), {self.dead} dead, {self.rejected} rejected"
+            f" (will retry), {self.untried} not tried, {self.dead} dead, {self.rejected} rejected"
             f" in {self.seconds:.2f}s ({rate:,.0f} rows/s)"
         )
 
@@ -85,13 +88,18 @@ class Relay:
         started = time.perf_counter()
         tally = Tally(batches=1)
         skip_locked = connections[self.using].features.has_select_for_update_skip_locked
-        with transaction.atomic(using=self.using):
+        # With row locks, claim, publish and record are one transaction holding the locks.
+        # Without (SQLite, one relay), a transaction would hold SQLite's read lock while the
+        # workers consuming these very messages write to the same file, and the relay's
+        # UPDATE would then fail with "database is locked".
+        with transaction.atomic(using=self.using) if skip_locked else nullcontext():
             due = OutboxMessage.objects.using(self.using).filter(
                 status=OutboxMessage.PENDING, next_attempt_at__lte=timezone.now()
             )
             if skip_locked:
                 due = due.select_for_update(skip_locked=True)
-            rows = list(due.order_by("id")[: self.batch_size])
+            # most overdue first: with the broker down, retries go round every waiting row
+            rows = list(due.order_by("next_attempt_at", "id")[: self.batch_size])
             tally.claimed = len(rows)
             by_executor: dict[str, list[OutboxMessage]] = {}
             for row in rows:
@@ -127,7 +135,7 @@ class Relay:
             attempts[row.intent_id] = row.attempts
         if not stored:
             return
-        delivered, failed = publish(stored, executor)
+        delivered, failed, untried = publish(stored, executor)
         dead = record(
             self.using,
             delivered,
@@ -136,6 +144,7 @@ class Relay:
         )
         tally.delivered += len(delivered)
         tally.failed += len(failed) - dead
+        tally.untried += len(untried)
         tally.dead += dead
         tally.errors += [f"{type(e).__name__}: {e}" for _, e in failed[:3]]
 
@@ -152,7 +161,12 @@ class Relay:
         on_batch: Callable[[Tally], None] | None = None,
         stop: threading.Event | None = None,
     ) -> Tally:
-        """Relay batches until no due row is left or ``stop`` is set; return the totals."""
+        """Relay batches until no row is due or ``stop`` is set; return the totals.
+
+        A batch stops at its first failure (see ``publish``) and the rows after
+        it stay due, for the next batch. A batch that delivered nothing ends the
+        drain: the broker is most likely down, and the next pass tries again.
+        """
         total = Tally()
         while stop is None or not stop.is_set():
             tally = self.relay_batch()
@@ -162,7 +176,7 @@ class Relay:
             if on_batch is not None:
                 on_batch(tally)
             if tally.delivered == 0 and tally.rejected == 0 and tally.dead == 0:
-                return total  # every claimed row failed and was rescheduled: stop for now
+                return total
         return total
 
     def loop(
