@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from io import StringIO
 from typing import Any
 
+import django
 import pytest
 from airtest import effects
 from airtest.models import Order
@@ -314,6 +315,49 @@ def test_the_relay_delivers_pending_rows_in_order_in_batches(using: str) -> None
     assert [n for _, n, _ in effects.SENT] == list(range(7))
     assert set(statuses(using)) == {"delivered"}
     assert Relay(using=using).drain().claimed == 0  # nothing twice
+
+
+@pytest.mark.skipif(django.VERSION < (6, 0), reason="django.tasks arrived in Django 6.0")
+def test_djangos_own_tasks_through_the_outbox_fast_path_and_relay() -> None:
+    from airtest.jobs import send_newsletter, send_receipt
+    from django.tasks import default_task_backend
+
+    names = ["airtest.jobs.send_receipt", "airtest.jobs.send_newsletter"]
+    settings = {**outbox_settings(TASKS=names), "EXECUTOR": "django_tasks"}
+    run_after = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+    def enqueued() -> list[tuple[str, list[Any], dict[str, Any], Any, int]]:
+        return [
+            (r.task.name, r.args, r.kwargs, r.task.run_after, r.task.priority)
+            for r in default_task_backend.results
+        ]
+
+    expected = [
+        ("send_receipt", [7], {}, None, 0),
+        ("send_newsletter", [], {"user_id": 3}, run_after, 5),
+    ]
+    default_task_backend.clear()
+    with override_settings(AIRLOCK=settings):
+        with transaction.atomic(), airlock.scope():
+            airlock.enqueue(send_receipt.func, 7)
+            airlock.enqueue(
+                send_newsletter.func,
+                user_id=3,
+                _dispatch_options={"run_after": run_after, "priority": 5},
+            )
+            assert enqueued() == []  # not before the commit
+        assert enqueued() == expected
+        assert statuses() == ["delivered", "delivered"]
+        assert {row.executor for row in rows()} == {"django_tasks"}
+
+        # as if the process had died between the commit and the publish
+        default_task_backend.clear()
+        OutboxMessage.objects.update(
+            status=OutboxMessage.PENDING, next_attempt_at=datetime(2000, 1, 1, tzinfo=timezone.utc)
+        )
+        assert Relay().drain().delivered == 2
+        assert enqueued() == expected
+    default_task_backend.clear()
 
 
 def test_the_relay_leaves_rows_that_are_not_due_yet() -> None:
