@@ -64,6 +64,25 @@ def test_a_batched_job_is_the_job_enqueue_would_make(configured: Redis) -> None:
         assert getattr(batched, name) == getattr(direct, name), name
 
 
+def test_an_id_given_twice_in_a_flush_does_what_two_enqueue_calls_do(configured: Redis) -> None:
+    """RQ 3's enqueue_many refuses a repeated id; the flush starts a new batch there instead."""
+    with airlock.scope(executor="rq"):
+        airlock.enqueue(rq_jobs.record, "t", 1, _dispatch_options={"queue": IDS, "job_id": "t-1"})
+        airlock.enqueue(rq_jobs.record, "t", 2, _dispatch_options={"queue": IDS, "job_id": "t-1"})
+        airlock.enqueue(rq_jobs.record, "t", 3, _dispatch_options={"queue": IDS})
+    looped = Queue(f"{IDS}_loop", connection=configured)
+    looped.enqueue(rq_jobs.record, "t", 1, job_id="t-2")
+    looped.enqueue(rq_jobs.record, "t", 2, job_id="t-2")
+    looped.enqueue(rq_jobs.record, "t", 3)
+
+    flushed_ids = Queue(IDS, connection=configured).job_ids
+    looped_ids = looped.job_ids
+    assert flushed_ids.count("t-1") == looped_ids.count("t-2") >= 1
+    assert len(flushed_ids) == len(looped_ids) == 3
+    assert Job.fetch("t-1", connection=configured).args == ("t", 2)
+    assert Job.fetch("t-2", connection=configured).args == ("t", 2)
+
+
 def test_a_single_dispatch_uses_the_given_id(configured: Redis, run_worker) -> None:
     airlock_rq.rq_executor(
         airlock.Intent(

@@ -106,12 +106,20 @@ class RQExecutor:
 
     def _send(self, connection: Redis, items: list[Prepared], dispatched: list[Intent]) -> None:
         run: list[Prepared] = []
+        ids: set[object] = set()
         for item in items:
             if item.batchable:
+                job_id = item.options.get("job_id")
+                if job_id is not None and job_id in ids:
+                    # RQ 3's enqueue_many refuses an id twice: a new run, so the second
+                    # replaces the first as a second Queue.enqueue() would.
+                    self._send_run(connection, run, dispatched)
+                    run, ids = [], set()
+                ids.add(job_id)
                 run.append(item)
                 continue
             self._send_run(connection, run, dispatched)
-            run = []
+            run, ids = [], set()
             try:
                 _enqueue_call(self.queue(connection, item.queue), item)
             except Exception as exc:
@@ -135,7 +143,7 @@ class RQExecutor:
             except Exception as exc:
                 pipe.reset()
                 culprit = self._first_unsendable(connection, run)
-                if culprit is None:  # the run as a whole is wrong, e.g. a job_id twice
+                if culprit is None:  # the run as a whole is wrong
                     raise _Failed(run, exc) from exc
                 position, error = culprit
                 self._send_run(connection, run[:position], dispatched)
