@@ -6,12 +6,13 @@ where the test reads it back: results are observed from the worker side.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import Any
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware import AsyncIO, CurrentMessage
 from redis import Redis
 
 import airlock
@@ -37,6 +38,7 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
         results.rpush(f"dramatiq_results:{tag}:{key}", str(value))
 
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(AsyncIO())
     broker.add_middleware(RecordDelays(push))
     broker.add_middleware(AirlockMiddleware(executor="dramatiq"))
 
@@ -72,6 +74,16 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
             raise RuntimeError(f"order {order_id} failed")
 
     @actor()
+    async def place_order_async(order_id: int, fail: bool = False) -> None:
+        await asyncio.sleep(0)
+        airlock.enqueue(record, "async_emails", order_id)
+        async with airlock.scope():  # captured by the message's scope
+            airlock.enqueue(record, "async_nested", order_id)
+        push("async_attempts", order_id)
+        if fail:
+            raise RuntimeError(f"order {order_id} failed")
+
+    @actor()
     def order_failed(message: dict[str, Any], error: dict[str, Any]) -> None:
         push("failures", message["args"][0])
 
@@ -103,6 +115,7 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
         "record_message_id": record_message_id,
         "add": add,
         "place_order": place_order,
+        "place_order_async": place_order_async,
         "order_failed": order_failed,
         "flaky_order": flaky_order,
         "enrich_user": enrich_user,

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.slow
 EXAMPLES = ROOT / "docs" / "examples" / "dramatiq"
 PAGE = ROOT / "docs" / "integrations" / "dramatiq.md"
 LOG = "dramatiq_docs:log"
+#: The example modules that declare actors, imported by the worker next to app.py.
+EXTRA_MODULES = ("enrich", "scoped_actor", "async_actor")
 
 
 def inline_example(heading: str) -> str:
@@ -42,17 +44,17 @@ def test_every_snippet_exists_and_every_example_is_shown() -> None:
 def docs_app(dq_redis_url: str, results_db: Redis) -> Iterator[dict[str, ModuleType]]:
     os.environ["REDIS_URL"] = dq_redis_url
     sys.path.insert(0, str(EXAMPLES))
-    modules = {name: importlib.import_module(name) for name in ("app", "enrich", "scoped_actor")}
+    modules = {name: importlib.import_module(name) for name in ("app", *EXTRA_MODULES)}
     for queue in modules["app"].broker.get_declared_queues():
         modules["app"].broker.flush(queue)
     command_env = {**os.environ, "PYTHONPATH": str(EXAMPLES)}
-    process = _start_worker("app", command_env, extra=["enrich", "scoped_actor"], path=EXAMPLES)
+    process = _start_worker("app", command_env, extra=list(EXTRA_MODULES), path=EXAMPLES)
     try:
         yield modules
     finally:
         _stop_worker(process)
         sys.path.remove(str(EXAMPLES))
-        for name in ("app", "enrich", "scoped_actor", "testing"):
+        for name in ("app", *EXTRA_MODULES, "testing"):
             sys.modules.pop(name, None)
 
 
@@ -106,6 +108,14 @@ def test_enrich_example_runs_once(docs_app: dict[str, ModuleType], log: Redis) -
 def test_scoped_actor_example(docs_app: dict[str, ModuleType], log: Redis) -> None:
     docs_app["scoped_actor"].cancel_order.send(3)
     wait_log(log, "warehouse notified of order -3")
+
+
+def test_async_actor_example(docs_app: dict[str, ModuleType], log: Redis) -> None:
+    docs_app["async_actor"].ship_order.send(-5)
+    docs_app["async_actor"].ship_order.send(5)
+    wait_log(log, "warehouse notified of order 5")
+    docs_app["app"].broker.join("dramatiq_orders", timeout=int(WAIT * 1000))
+    assert "warehouse notified of order -5" not in [v.decode() for v in log.lrange(LOG, 0, -1)]
 
 
 def test_testing_example(docs_app: dict[str, ModuleType]) -> None:

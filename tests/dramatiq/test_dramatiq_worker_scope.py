@@ -24,6 +24,23 @@ def test_a_failed_message_discards_its_effects(app: App) -> None:
     assert app.results("warehouse") == []
 
 
+def test_an_async_actor_enqueues_into_its_messages_scope(app: App) -> None:
+    app.place_order_async.send(11)
+    assert app.wait_for("async_emails") == ["11"]
+    assert app.wait_for("async_nested") == ["11"]
+
+
+def test_a_failed_async_actor_discards_its_effects(app: App) -> None:
+    app.place_order_async.send_with_options(
+        args=(12,), kwargs={"fail": True}, on_failure=app.order_failed
+    )
+    assert app.wait_for("failures") == ["12"]
+    app.drain()
+    assert app.results("async_attempts") == ["12"]
+    assert app.results("async_emails") == []
+    assert app.results("async_nested") == []
+
+
 def test_a_retried_message_keeps_only_the_successful_attempts_effects(app: App) -> None:
     app.flaky_order.send(5)
     assert app.wait_for("flaky_effects") == ["5:attempt2"]

@@ -2,6 +2,7 @@ import os
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import AsyncIO
 
 import airlock
 from airlock_dramatiq import AirlockMiddleware
@@ -11,6 +12,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 broker = RedisBroker(url=REDIS_URL)
 # Every message a worker processes runs in an airlock scope.
 broker.add_middleware(AirlockMiddleware(executor="dramatiq"))
+broker.add_middleware(AsyncIO())  # only for `async def` actors
 dramatiq.set_broker(broker)
 
 
