@@ -189,10 +189,11 @@ def encode(
     rows: list[OutboxMessage] = []
     stored: list[tuple[uuid.UUID, Intent]] = []
     failed: list[tuple[Intent, BaseException]] = []
+    known: set[str] = set()  # names found once in this flush: the registries do not change
     for intent in intents:
         try:
             name = task_name_of(intent.task)
-            if find_task(name, settings.tasks) is None:
+            if name not in known and find_task(name, settings.tasks) is None:
                 raise UsageError(
                     f"the relay could not find the task {name!r}: it dispatches only Celery"
                     f" tasks and Dramatiq actors the application registered and the names in"
@@ -202,6 +203,7 @@ def encode(
             kwargs = to_json(intent.kwargs, "kwargs")
             options = encode_options(intent.dispatch_options)
             payload = json.dumps({"args": args, "kwargs": kwargs, "options": options})
+            known.add(name)
         except (UsageError, TypeError, ValueError) as exc:
             failed.append((intent, exc))
             continue
