@@ -65,18 +65,25 @@ def results(connection: Redis, key: str) -> list[str]:
 
 @pytest.fixture
 def run_worker(rq_url: str) -> Callable[..., None]:
-    """Run ``rq worker --burst`` on ``queues`` until they are empty (bounded)."""
+    """Run ``rq worker --burst`` on ``queues`` until they are empty (bounded).
+
+    ``scheduler=True`` adds ``--with-scheduler``: the worker first enqueues the
+    scheduled jobs that are due.
+    """
 
     def run(
         *queues: str,
         job_class: str | None = None,
         env: dict[str, str] | None = None,
         path: Path = HERE,
+        scheduler: bool = False,
     ) -> None:
         command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", rq_url]
         command += ["--path", str(path), "--logging_level", "WARNING"]
         if job_class:
             command += ["--job-class", job_class]
+        if scheduler:  # in burst mode: first move the scheduled jobs that are due to their queue
+            command += ["--with-scheduler"]
         environment = {**os.environ, **(env or {})}
         environment.pop("AIRLOCK_RQ_URL", None)
         completed = subprocess.run(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timedelta, timezone
+
 import pytest
 import rq_jobs
 from conftest import results
@@ -98,6 +101,48 @@ def test_options_reach_rq(configured: Redis) -> None:
     assert job.retry_intervals == [1, 2]
     assert job.origin == "rq_options"
     assert Queue("rq_options", connection=configured).job_ids == ["rq_job_front", "rq_job_1"]
+
+
+def test_enqueue_in_and_enqueue_at_schedule_the_job(configured: Redis, run_worker) -> None:
+    later = {"queue": "rq_later", "job_timeout": 77}
+    before = datetime.now(timezone.utc)
+    with airlock.scope(executor="rq"):
+        airlock.enqueue(rq_jobs.record, "later", "now", _dispatch_options={"queue": "rq_later"})
+        airlock.enqueue(
+            rq_jobs.record,
+            "later",
+            "in",
+            _dispatch_options={**later, "job_id": "in3", "enqueue_in": timedelta(seconds=3)},
+        )
+        airlock.enqueue(
+            rq_jobs.record,
+            key="later",
+            value="at",
+            _dispatch_options={
+                **later,
+                "job_id": "at3",
+                "enqueue_at": before + timedelta(seconds=3),
+            },
+        )
+    after = datetime.now(timezone.utc)
+    queue = Queue("rq_later", connection=configured)
+    assert queue.count == 1  # only the unscheduled job is waiting in the queue
+    registry = queue.scheduled_job_registry
+    assert sorted(registry.get_job_ids()) == ["at3", "in3"]
+    in3 = registry.get_scheduled_time("in3")
+    assert before + timedelta(seconds=3) - timedelta(seconds=1) <= in3  # RQ keeps whole seconds
+    assert in3 <= after + timedelta(seconds=3)
+    assert registry.get_scheduled_time("at3") == (before + timedelta(seconds=3)).replace(
+        microsecond=0
+    )
+    assert Job.fetch("in3", connection=configured).timeout == 77
+    assert Job.fetch("at3", connection=configured).kwargs == {"key": "later", "value": "at"}
+    # Due once three seconds have passed: then a worker with the scheduler runs all three.
+    time.sleep(
+        max(0.0, (after + timedelta(seconds=3.5) - datetime.now(timezone.utc)).total_seconds())
+    )
+    run_worker("rq_later", scheduler=True)
+    assert sorted(results(configured, "later")) == ["at", "in", "now"]
 
 
 def test_depends_on_keeps_order_within_a_flush(configured: Redis, run_worker) -> None:

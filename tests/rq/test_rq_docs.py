@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from conftest import ROOT
@@ -113,3 +114,20 @@ def test_job_id_example(connection: Redis, examples_on_path: None, run_worker) -
     run_worker("rq_default", path=EXAMPLES)
     assert Job.fetch("welcome-42", connection=connection).is_finished
     assert connection.lrange("rq_docs:log", 0, -1) == [b"email to user 42"]
+
+
+@pytest.mark.redis
+def test_scheduling_example(connection: Redis, examples_on_path: None) -> None:
+    import airlock_rq
+
+    airlock_rq.configure(connection=connection)
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    exec(compile(inline_example("Scheduling a job"), str(PAGE), "exec"), {})
+    after = datetime.now(timezone.utc)
+    queue = Queue("rq_default", connection=connection)
+    assert queue.count == 0
+    [job_id] = queue.scheduled_job_registry.get_job_ids()
+    due = queue.scheduled_job_registry.get_scheduled_time(job_id)
+    assert before + timedelta(minutes=10) <= due <= after + timedelta(minutes=10)
+    job = Job.fetch(job_id, connection=connection)
+    assert (job.func_name, job.args) == ("tasks.send_email", (42,))

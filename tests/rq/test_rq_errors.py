@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -62,6 +63,38 @@ def test_continue_mode_sends_everything_else(configured: Redis) -> None:
     assert [i.args for i, _ in caught.value.failed] == [("x", 2)]
     assert caught.value.pending == []
     assert count(configured, "rq_bad") == 2
+
+
+SOON = datetime.now(timezone.utc) + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ({"enqueue_in": 60}, "'enqueue_in' must be a datetime.timedelta, got 60 (int)"),
+        ({"enqueue_at": "2030-01-01"}, "'enqueue_at' must be a datetime.datetime, got '2030"),
+        ({"enqueue_at": SOON, "enqueue_in": timedelta(1)}, "'enqueue_in' (a timedelta), not both"),
+    ],
+)
+def test_a_bad_schedule_fails_that_intent(
+    configured: Redis, schedule: dict[str, Any], message: str
+) -> None:
+    record = rq_jobs.record
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (record, ("x", 1), BAD),
+            (record, ("x", 2), {**BAD, **schedule}),
+            (record, ("x", 3), BAD),
+        )
+    error = caught.value
+    [(intent, exc)] = error.failed
+    assert intent.args == ("x", 2)
+    assert isinstance(exc, airlock.UsageError)
+    assert message in str(exc)
+    assert [i.args for i in error.dispatched] == [("x", 1)]
+    assert [i.args for i in error.pending] == [("x", 3)]
+    assert count(configured, "rq_bad") == 1
+    assert Queue("rq_bad", connection=configured).scheduled_job_registry.count == 0
 
 
 def test_arguments_rq_cannot_serialize(configured: Redis) -> None:

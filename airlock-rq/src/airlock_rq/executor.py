@@ -4,7 +4,8 @@ A flush is sent in order. Runs of intents go out together: one transaction
 pipeline per run, filled by ``Queue.enqueue_many`` once per queue, and
 executed in one round trip. An intent with options only ``Queue.enqueue``
 understands (``depends_on``, and on newer RQ ``unique`` or ``rate_limit``)
-goes on its own, between runs, so dependencies stay in order.
+or a scheduled one (``enqueue_at`` / ``enqueue_in``, sent with the ``Queue``
+method of that name) goes on its own, between runs, so order is kept.
 """
 
 from __future__ import annotations
@@ -172,7 +173,12 @@ class RQExecutor:
 
 def _enqueue_call(queue: Queue, item: Prepared) -> None:
     func: Any = item.func
-    queue.enqueue_call(func, args=item.intent.args, kwargs=dict(item.intent.kwargs), **item.options)
+    args, kwargs = item.intent.args, dict(item.intent.kwargs)
+    if item.schedule is None:
+        queue.enqueue_call(func, args=args, kwargs=kwargs, **item.options)
+        return
+    method, when = item.schedule  # Queue.enqueue_at(datetime, ...) or enqueue_in(timedelta, ...)
+    getattr(queue, method)(when, func, args=args, kwargs=kwargs, **item.options)
 
 
 def _job_data(item: Prepared) -> Any:

@@ -2,13 +2,16 @@
 
 The accepted options are read from the installed RQ (``Queue.enqueue_call``),
 so every RQ version gets exactly the options it supports, under the names
-``Queue.enqueue`` uses (``job_timeout``, ``result_ttl``, ``ttl``, ...).
+``Queue.enqueue`` uses (``job_timeout``, ``result_ttl``, ``ttl``, ...). Two more
+are airlock's, after the ``Queue`` methods they select: ``enqueue_at`` (a
+``datetime``) and ``enqueue_in`` (a ``timedelta``) schedule the job.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from rq import Queue
@@ -34,14 +37,23 @@ ENQUEUE_OPTIONS = _option_names(Queue.enqueue_call)
 BATCH_OPTIONS = _option_names(Queue.prepare_data) - {"depends_on"}
 
 
+#: airlock's scheduling options: each names the ``Queue`` method that takes its value.
+SCHEDULING_OPTIONS = {"enqueue_at": datetime, "enqueue_in": timedelta}
+
+
 class Prepared(NamedTuple):
-    """One intent, checked and ready for RQ."""
+    """One intent, checked and ready for RQ.
+
+    ``schedule`` is ``("enqueue_at", datetime)`` or ``("enqueue_in", timedelta)``
+    for a scheduled job (then ``options`` keep ``Queue.enqueue``'s names), else None.
+    """
 
     intent: Intent
     queue: str
     func: Callable[..., Any] | str
     options: dict[str, Any]
     batchable: bool
+    schedule: tuple[str, datetime | timedelta] | None = None
 
 
 def prepare(intent: Intent, default_queue: str) -> Prepared:
@@ -52,12 +64,13 @@ def prepare(intent: Intent, default_queue: str) -> Prepared:
         raise UsageError(
             f"{intent!r}: _dispatch_options['queue'] must be an RQ queue name, got {queue!r}."
         )
+    schedule = _schedule(intent, options)
     unknown = sorted(set(options) - ENQUEUE_OPTIONS)
     if unknown:
         raise UsageError(
             f"{intent!r}: unknown RQ option(s) {', '.join(map(repr, unknown))}. The rq"
-            f" executor accepts 'queue' and the options of Queue.enqueue:"
-            f" {', '.join(sorted(ENQUEUE_OPTIONS))}."
+            f" executor accepts 'queue', 'enqueue_at', 'enqueue_in' and the options of"
+            f" Queue.enqueue: {', '.join(sorted(ENQUEUE_OPTIONS))}."
         )
     job_id = options.get("job_id")
     if job_id is not None and (not isinstance(job_id, str) or not job_id):
@@ -65,10 +78,32 @@ def prepare(intent: Intent, default_queue: str) -> Prepared:
             f"{intent!r}: 'job_id' is the job's id, a non-empty string (or None: RQ makes"
             f" one); got {job_id!r}."
         )
+    if schedule is not None:  # Queue.enqueue_at/enqueue_in, one job at a time
+        return Prepared(intent, queue, _job_reference(intent), options, False, schedule)
     batchable = options.keys() <= BATCH_OPTIONS
-    if "job_timeout" in options:
+    if "job_timeout" in options:  # Queue.enqueue_call and prepare_data call it timeout
         options["timeout"] = options.pop("job_timeout")
     return Prepared(intent, queue, _job_reference(intent), options, batchable)
+
+
+def _schedule(intent: Intent, options: dict[str, Any]) -> tuple[str, Any] | None:
+    """Take the scheduling option out of ``options``, checked: (method name, when) or None."""
+    given = [(name, options.pop(name)) for name in SCHEDULING_OPTIONS if name in options]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise UsageError(
+            f"{intent!r}: give 'enqueue_at' (a datetime) or 'enqueue_in' (a timedelta), not both."
+        )
+    [(name, when)] = given
+    kind = SCHEDULING_OPTIONS[name]
+    if not isinstance(when, kind):
+        raise UsageError(
+            f"{intent!r}: {name!r} must be a {kind.__module__}.{kind.__name__}, got"
+            f" {when!r} ({type(when).__name__}); e.g. {{'enqueue_in': timedelta(minutes=5)}}"
+            f" or {{'enqueue_at': datetime(2030, 1, 1, 9, 0, tzinfo=timezone.utc)}}."
+        )
+    return name, when
 
 
 def _job_reference(intent: Intent) -> Callable[..., Any] | str:
