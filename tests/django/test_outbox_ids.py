@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import dramatiq
@@ -65,6 +66,30 @@ def test_rq_job_id_is_the_intent_id(client: redis.Redis) -> None:
         assert (job.func_name, job.args) == ("airtest.effects.remember", ("rq", 1))
         publish_twice()
     assert Queue(QUEUE, connection=client).get_job_ids() == [str(row.intent_id)] * 2
+
+
+def test_a_scheduled_rq_job_keeps_its_delay_through_the_row(client: redis.Redis) -> None:
+    airlock_rq.configure(connection=client, default_queue=QUEUE)
+    with override_settings(AIRLOCK=settings("rq", ["airtest.effects.remember"])):
+        from airtest import effects
+
+        before = datetime.now(timezone.utc).replace(microsecond=0)
+        with transaction.atomic(), airlock.scope():
+            airlock.enqueue(
+                effects.remember, "rq", 2, _dispatch_options={"enqueue_in": timedelta(hours=1)}
+            )
+        (row,) = OutboxMessage.objects.all()
+        assert json.loads(row.payload)["options"] == {
+            "enqueue_in": {"__airlock__": "timedelta", "seconds": 3600.0}
+        }
+        queue = Queue(QUEUE, connection=client)
+        assert queue.count == 0
+        assert queue.scheduled_job_registry.get_job_ids() == [str(row.intent_id)]
+        due = queue.scheduled_job_registry.get_scheduled_time(str(row.intent_id))
+        assert before + timedelta(hours=1) <= due <= datetime.now(timezone.utc) + timedelta(hours=1)
+        publish_twice()  # the relay schedules it again, under the same id
+    assert queue.count == 0
+    assert queue.scheduled_job_registry.get_job_ids() == [str(row.intent_id)]
 
 
 @pytest.fixture
