@@ -252,6 +252,26 @@ class Boom(Exception):
     pass
 
 
+def test_hooks_registered_inside_an_open_scope_see_what_follows(
+    register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in a fresh process: no enqueued hook and no airlock.policy() block yet.
+    monkeypatch.setattr(airlock._context, "watched", False)
+    ran: list[int] = []
+    hooks = Lifecycle()
+    with airlock.scope() as scope:
+        airlock.enqueue(ran.append, 1)
+        register(hooks, "core-test-late-hooks")
+        airlock.enqueue(ran.append, 2)
+    first, second = scope.intents
+    assert ran == [1, 2]
+    assert hooks.calls == [
+        ("enqueued", {"scope": scope, "intent": second}),
+        ("dispatched", {"intent": first, "executor": airlock.get_configuration()["executor"]}),
+        ("dispatched", {"intent": second, "executor": airlock.get_configuration()["executor"]}),
+    ]
+
+
 def test_lifecycle_hooks_fire_with_keyword_arguments(register: Register) -> None:
     hooks = Lifecycle()
     register(hooks, "core-test-lifecycle")

@@ -114,6 +114,16 @@ def test_get_current_scope_is_the_innermost_open_scope() -> None:
     assert airlock.get_current_scope() is None
 
 
+def test_parent_is_the_scope_current_at_entry() -> None:
+    outer, inner = airlock.scope(), airlock.scope()
+    assert outer.parent is None  # not entered yet
+    assert inner.parent is None
+    with outer, inner:
+        assert inner.parent is outer
+        assert outer.parent is None
+    assert inner.parent is outer  # kept after the block
+
+
 def test_get_current_scope_inside_a_policy_callback_is_the_judging_scope() -> None:
     seen: list[airlock.Scope | None] = []
 

@@ -24,9 +24,9 @@ set_scope = current_scope.set
 reset_scope = current_scope.reset
 get_layers = policy_stack.get
 
-#: Set for good by the first ``airlock.policy()`` block: until then no context
-#: has layered policies, and ``enqueue()`` skips reading ``policy_stack``.
-layered = False
+#: Set for good by the first ``airlock.policy()`` block or ``airlock_intent_enqueued``
+#: hook: until then ``enqueue()`` needs to look for neither.
+watched = False
 
 # Scope lifecycle states. Plain ints: ``enqueue()`` compares one on every call.
 NEW = 0

@@ -87,8 +87,16 @@ class Defaults:
         )
         from airlock.scopes import Scope
 
-        #: ``plan``, when a bare ``airlock.scope()`` makes a plain ``Scope``.
-        self.plain_plan = self.plan if scope_cls is Scope and not scope_kwargs else None
+        #: ``plan``, when a bare ``airlock.scope()`` makes a plain ``Scope``
+        #: whose policy never screens at enqueue (its buffer takes entries).
+        self.plain_plan = (
+            self.plan
+            if self.plan is not None
+            and not self.plan.screens
+            and scope_cls is Scope
+            and not scope_kwargs
+            else None
+        )
         self.scope_cls = scope_cls
         self.scope_kwargs = dict(scope_kwargs)
         self.sources = dict(sources)

@@ -125,9 +125,8 @@ def _enqueue(
         if (
             sink is not None
             and _dispatch_options is None
-            and _hooks.enqueued is None
             and callable(task)
-            and not (_context.layered and get_layers())
+            and not (_context.watched and (_hooks.enqueued is not None or get_layers()))
         ):
             # The common case, as one entry of three slots and no Intent object:
             # one extend, so threads sharing the scope never interleave slots.

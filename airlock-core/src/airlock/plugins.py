@@ -12,6 +12,7 @@ import os
 from _thread import RLock
 from collections.abc import Mapping
 
+from airlock import _context
 from airlock.errors import AirlockError, PluginConflictError, UnknownPluginError, UsageError
 from airlock.policies import check_policy
 
@@ -243,6 +244,8 @@ def _refresh() -> None:
     for attribute, hook_name in Lifecycle.HOOKS.items():
         caller = getattr(pm.hook, hook_name) if pm is not None else None
         setattr(lifecycle, attribute, caller if caller and caller.get_hookimpls() else None)
+    if lifecycle.enqueued is not None:
+        _context.watched = True
 
 
 def _registry() -> dict[Kind, dict[str, tuple[Any, str]]]:

@@ -218,7 +218,7 @@ class policy:  # noqa: N801  (used like a function: `with airlock.policy(p):`)
         self._policy = check_policy(p, "airlock.policy() argument")
 
     def __enter__(self) -> Policy:
-        _context.layered = True
+        _context.watched = True
         policy_stack.set((*policy_stack.get(), self._policy))
         return self._policy
 

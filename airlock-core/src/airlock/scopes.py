@@ -67,25 +67,29 @@ class Scope:
     # for one taken back out. An entry is only ever appended (one ``extend``)
     # or replaced whole (one slice assignment), so threads sharing a scope
     # never see half an entry. ``_sink`` is ``_raw`` while ``enqueue()`` may
-    # append the common way, else ``None``; ``_token`` and ``_sink`` are set
-    # on enter. Without an Intent object per intent, the garbage collector has
-    # nothing per intent to walk (a tuple of plain arguments it soon untracks).
+    # append the common way, else ``None``: it is set when the scope is made
+    # (only an entered scope is ever current) and cleared on exit. ``_parent``
+    # and ``_token`` are set on enter. Without an Intent object per intent,
+    # the garbage collector has nothing per intent to walk (a tuple of plain
+    # arguments it soon untracks).
     __slots__ = ("__weakref__", "_parent", "_plan", "_raw", "_sink", "_state", "_token")
     _sink: list[Any] | None
-    _token: Token[Any] | None
+    _token: Token[Any]
 
-    #: The class keeps ``Scope``'s ``exit``, ``should_flush``, ``flush`` and
-    #: ``discard`` (then ``with`` takes a shorter path), and ``_dispatch_all``.
-    _plain = True
+    #: The class keeps ``Scope``'s ``_dispatch_all``: a flush may run the
+    #: buffer straight through the sync executor.
     _own_dispatch = True
+    #: It also keeps ``exit``, ``should_flush``, ``flush`` and ``discard``:
+    #: the end of a ``with`` block runs them inline.
+    _plain = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._plain = all(
+        cls._own_dispatch = cls._dispatch_all is Scope._dispatch_all
+        cls._plain = cls._own_dispatch and all(
             getattr(cls, name) is getattr(Scope, name)
             for name in ("exit", "should_flush", "flush", "discard")
         )
-        cls._own_dispatch = cls._dispatch_all is Scope._dispatch_all
 
     def __init__(
         self,
@@ -117,8 +121,8 @@ class Scope:
             )
         self._plan = plan
         self._raw: list[Any] = []
+        self._sink = None if plan.screens else self._raw
         self._state = NEW
-        self._parent: Scope | None = None
 
     # -- inspection -------------------------------------------------------
 
@@ -165,7 +169,7 @@ class Scope:
     @property
     def parent(self) -> Scope | None:
         """The scope that was current when this one was entered."""
-        return self._parent
+        return None if self._state == NEW else self._parent
 
     def __repr__(self) -> str:
         state = _STATE_NAMES.get(self._state, "?")
@@ -201,7 +205,7 @@ class Scope:
 
     def enter(self: S) -> S:
         """Make this the current scope (``with`` does this for you)."""
-        if self._state != NEW:
+        if self._state:  # not NEW
             raise ScopeStateError(
                 f"{self!r} was already entered; a scope is used once. Open a new one"
                 f" with airlock.scope()."
@@ -210,7 +214,6 @@ class Scope:
         if parent is not None and parent._state == GUARDED:
             raise PolicyEnqueueError("Cannot open a scope inside a policy callback.")
         self._parent = parent
-        self._sink = None if self._plan.screens else self._raw
         self._token = set_scope(self)
         self._state = OPEN
         return self
@@ -228,11 +231,9 @@ class Scope:
         self._sink = None
         self._state = EXITED
         try:
-            reset_scope(self._token)  # type: ignore[arg-type]
+            reset_scope(self._token)
         except ValueError:
             raise self._exited_elsewhere(current) from None
-        finally:
-            self._token = None
 
     def _exited_elsewhere(self, current: object) -> ScopeStateError:
         """The error for an exit in another context than the entry's (repaired first)."""
@@ -258,6 +259,10 @@ class Scope:
         if self._state != EXITED:
             raise ScopeStateError(self._refuse("flush"))
         self._state = FLUSHED
+        return self._send()
+
+    def _send(self) -> list[Intent] | None:
+        """The flush of an ended scope, now ``FLUSHED``; ``None`` for "all of it"."""
         raw = self._raw
         if not raw:
             return None
@@ -403,53 +408,47 @@ class Scope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._plain:
-            self.exit()
-            if self.should_flush(exc):
-                self.flush()
-            else:
-                self.discard()
-            return
-        # Scope's own exit() and flush() inline, for the end of every block:
-        # each call saved here is measurable in a one-intent scope.
-        current = get_scope()
-        if current is self and self._state == OPEN:
+        if self._plain and get_scope() is self and self._state == OPEN:
+            # Scope's own exit() and flush() inline, for the end of every
+            # block: each step saved is measurable in a one-intent scope.
             self._sink = None
-            self._state = EXITED
             try:
                 reset_scope(self._token)
             except ValueError:
-                raise self._exited_elsewhere(current) from None
-            finally:
-                self._token = None
-        else:
-            self.exit()  # the uncommon cases, each with its error
-        if exc is not None:
-            self.discard()
-            return
-        raw = self._raw
-        if (
-            len(raw) == 3
-            and self._plan.direct
-            and self._own_dispatch
-            and self._parent is None
-            and _hooks.dispatched is None
-        ):
-            # One intent through the sync executor, as flush() would run it.
+                self._state = EXITED
+                raise self._exited_elsewhere(self) from None
+            if exc is not None:
+                self._state = EXITED
+                self.discard()
+                return
             self._state = FLUSHED
-            task, args, kwargs = raw[0], raw[1], raw[2]
-            try:
-                if args is None:
-                    if task is not None:
-                        sync_executor(task)
-                elif kwargs:
-                    task(*args, **kwargs)
-                else:
-                    task(*args)
-            except Exception as error:
-                _failed_at(self, 0, error)
+            raw = self._raw
+            if (
+                len(raw) == 3
+                and self._parent is None
+                and self._plan.direct
+                and _hooks.dispatched is None
+            ):
+                # One intent through the sync executor, as _send() would run it.
+                task, args, kwargs = raw
+                try:
+                    if args is None:
+                        if task is not None:
+                            sync_executor(task)
+                    elif kwargs:
+                        task(*args, **kwargs)
+                    else:
+                        task(*args)
+                except Exception as error:
+                    _failed_at(self, 0, error)
+            elif raw:
+                self._send()
             return
-        self._flush()
+        self.exit()  # a subclass's own steps, or an uncommon case and its error
+        if self.should_flush(exc):
+            self.flush()
+        else:
+            self.discard()
 
     async def __aenter__(self: S) -> S:
         return self.enter()
@@ -509,31 +508,32 @@ def _is_descendant(candidate: Any, scope: Scope) -> bool:
     return False
 
 
-def scope(
+def _scope(**options: Any) -> Scope:
+    """Open a boundary for effects.
+
+    The runtime body of ``scope``: one mapping of options, so a bare
+    ``airlock.scope()`` tests one thing. Its typed signature and full
+    documentation are on ``scope`` below.
+    """
+    if not options:
+        plan = config.plain_plan
+        if plan is not None:  # Scope() without the call machinery: as __init__ would
+            new = _allocate(Scope)
+            new._plan = plan
+            new._raw = new._sink = []
+            new._state = NEW
+            return new
+    return _configured_scope(**options)
+
+
+def _configured_scope(
     *,
     policy: object = None,
     executor: object = None,
     _cls: object = None,
     **scope_kwargs: Any,
 ) -> Scope:
-    """Open a boundary for effects: ``with airlock.scope() as s:`` (or ``async with``).
-
-    On normal exit the scope flushes (policies apply, then the executor runs
-    what is allowed); on an exception it discards. ``policy``, ``executor``
-    and ``_cls`` (the ``Scope`` class) may be objects, registered names or
-    dotted paths; what is not given comes from ``airlock.configure()``.
-    Extra keyword arguments go to the scope class (configured
-    ``scope_kwargs`` apply only when ``_cls`` is not given).
-    """
-    if _cls is None and policy is None and executor is None and not scope_kwargs:
-        plan = config.plain_plan
-        if plan is not None:  # Scope() without the call machinery: as __init__ would
-            new = _allocate(Scope)
-            new._plan = plan
-            new._raw = []
-            new._state = NEW
-            new._parent = None
-            return new
+    """A scope from the given options, the configured defaults filling the rest."""
     defaults = config.current()
     if _cls is not None:
         cls = resolve_scope_class(_cls, source="_cls")
@@ -541,6 +541,31 @@ def scope(
     if defaults.scope_kwargs:
         scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}
     return defaults.scope_cls(policy=policy, executor=executor, **scope_kwargs)
+
+
+if TYPE_CHECKING:
+
+    def scope(
+        *,
+        policy: object = None,
+        executor: object = None,
+        _cls: object = None,
+        **scope_kwargs: Any,
+    ) -> Scope:
+        """Open a boundary for effects: ``with airlock.scope() as s:`` (or ``async with``).
+
+        On normal exit the scope flushes (policies apply, then the executor runs
+        what is allowed); on an exception it discards. ``policy``, ``executor``
+        and ``_cls`` (the ``Scope`` class) may be objects, registered names or
+        dotted paths; what is not given comes from ``airlock.configure()``.
+        Extra keyword arguments go to the scope class (configured
+        ``scope_kwargs`` apply only when ``_cls`` is not given).
+
+        """
+
+else:
+    scope = _scope
+    scope.__name__ = scope.__qualname__ = "scope"
 
 
 def _scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
