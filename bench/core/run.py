@@ -265,12 +265,12 @@ def table(results: dict[str, Any]) -> str:
                 fmt(m["direct"].get(key)),
                 fmt(original),
                 fmt(ours),
-                f"{ours / original:.2f}x",
+                f"{ours / original:.3f}x",
                 TARGETS[key],
                 "yes" if results["met"][key] else "NO",
                 fmt(m["ours+hook"][key]),
                 fmt(m["floor"][key]),
-                f"{m['floor'][key] / original:.2f}x",
+                f"{m['floor'][key] / original:.3f}x",
             )
         )
     rows.append(
