@@ -509,11 +509,13 @@ def _is_descendant(candidate: Any, scope: Scope) -> bool:
 
 
 def _scope(**options: Any) -> Scope:
-    """Open a boundary for effects.
+    """Open a boundary for effects: ``with airlock.scope() as s:`` (or ``async with``).
 
-    The runtime body of ``scope``: one mapping of options, so a bare
-    ``airlock.scope()`` tests one thing. Its typed signature and full
-    documentation are on ``scope`` below.
+    Options: ``policy``, ``executor`` and ``_cls`` (objects, registered names
+    or dotted paths), and keyword arguments for the scope class; what is not
+    given comes from ``airlock.configure()``. They arrive as one mapping, so a
+    bare ``airlock.scope()`` tests one thing (type checkers and the reference
+    see the keyword-only signature).
     """
     if not options:
         plan = config.plain_plan
