@@ -366,6 +366,26 @@ def test_should_flush_can_discard_a_successful_block(recorder: Recorder) -> None
     assert recorder.intents == []
 
 
+@pytest.mark.parametrize("configured", [False, True], ids=["_cls", "configure"])
+def test_a_subclass_with_the_sync_executor_keeps_its_own_steps(configured: bool) -> None:
+    ran: list[int] = []
+
+    def open_scope(cls: type[airlock.Scope]) -> airlock.Scope:
+        if configured:
+            airlock.configure(scope_cls=cls)
+            return airlock.scope()
+        return airlock.scope(_cls=cls)
+
+    with open_scope(NeverFlush) as kept_back:
+        airlock.enqueue(ran.append, 1)
+    flushing = open_scope(FlushEvenOnError)
+    with pytest.raises(Refused):
+        run_block(flushing, raise_after(Refused(), (ran.append, 2)))
+    assert kept_back.is_discarded
+    assert flushing.is_flushed
+    assert ran == [2]
+
+
 def test_should_flush_receives_the_error() -> None:
     received: list[BaseException | None] = []
 

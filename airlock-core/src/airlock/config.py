@@ -34,7 +34,14 @@ class Plan:
 
     __slots__ = ("direct", "executor", "filters", "keep_going", "layered", "policy", "screens")
 
-    def __init__(self, policy: Policy, executor: Callable[..., Any], keep_going: bool) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        executor: Callable[..., Any],
+        keep_going: bool,
+        *,
+        plain_scope: bool = True,
+    ) -> None:
         self.policy = policy
         self.executor = executor
         self.keep_going = keep_going
@@ -42,8 +49,12 @@ class Plan:
         self.screens = type(policy) not in SILENT_ON_ENQUEUE
         #: The policy's ``allows`` may say no: flush must ask it.
         self.filters = type(policy) is not AllowAll
-        #: Flush may run the buffer straight through the sync executor.
-        self.direct = executor is sync_executor and not self.filters and not keep_going
+        #: Flush may run the buffer straight through the sync executor, and the
+        #: end of a ``with`` block may run the scope's steps inline: the scope's
+        #: class keeps ``Scope``'s own (``plain_scope``, see ``Scope._plain``).
+        self.direct = (
+            plain_scope and executor is sync_executor and not self.filters and not keep_going
+        )
         #: Some intents carry policies layered with ``airlock.policy()``: flush judges.
         self.layered = False
 
@@ -81,7 +92,7 @@ class Defaults:
         #: The plan of a scope given neither policy nor executor, when the
         #: policy is one shared instance; else None (each scope builds one).
         self.plan = (
-            Plan(make_policy.instance, executor, keep_going=False)
+            Plan(make_policy.instance, executor, keep_going=False, plain_scope=scope_cls._plain)
             if isinstance(make_policy, plugins.SharedPolicy)
             else None
         )

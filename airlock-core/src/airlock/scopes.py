@@ -76,19 +76,16 @@ class Scope:
     _sink: list[Any] | None
     _token: Token[Any]
 
-    #: The class keeps ``Scope``'s ``_dispatch_all``: a flush may run the
-    #: buffer straight through the sync executor.
-    _own_dispatch = True
-    #: It also keeps ``exit``, ``should_flush``, ``flush`` and ``discard``:
-    #: the end of a ``with`` block runs them inline.
+    #: The class keeps ``Scope``'s ``exit``, ``should_flush``, ``flush``,
+    #: ``discard`` and ``_dispatch_all``, so a scope of it with the sync
+    #: executor may run them inline (its plan is ``direct``).
     _plain = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._own_dispatch = cls._dispatch_all is Scope._dispatch_all
-        cls._plain = cls._own_dispatch and all(
+        cls._plain = all(
             getattr(cls, name) is getattr(Scope, name)
-            for name in ("exit", "should_flush", "flush", "discard")
+            for name in ("exit", "should_flush", "flush", "discard", "_dispatch_all")
         )
 
     def __init__(
@@ -105,6 +102,7 @@ class Scope:
             or policy is not None
             or executor is not None
             or on_dispatch_error != "stop"
+            or (plan.direct and not self._plain)  # a class other than the configured one
         ):
             if on_dispatch_error != "stop" and on_dispatch_error != "continue":
                 raise UsageError(
@@ -118,6 +116,7 @@ class Scope:
                 if executor is None
                 else resolve_executor(executor, source="scope executor"),
                 keep_going=on_dispatch_error == "continue",
+                plain_scope=self._plain,
             )
         self._plan = plan
         self._raw: list[Any] = []
@@ -266,12 +265,7 @@ class Scope:
         raw = self._raw
         if not raw:
             return None
-        if (
-            self._plan.direct
-            and self._own_dispatch
-            and self._parent is None
-            and _hooks.dispatched is None
-        ):
+        if self._plan.direct and self._parent is None and _hooks.dispatched is None:
             # Straight through the sync executor, as dispatch() would call it.
             entries = iter(raw)
             try:
@@ -408,7 +402,7 @@ class Scope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._plain and get_scope() is self and self._state == OPEN:
+        if self._plan.direct and get_scope() is self and self._state == OPEN:
             # Scope's own exit() and flush() inline, for the end of every
             # block: each step saved is measurable in a one-intent scope.
             self._sink = None
@@ -423,12 +417,7 @@ class Scope:
                 return
             self._state = FLUSHED
             raw = self._raw
-            if (
-                len(raw) == 3
-                and self._parent is None
-                and self._plan.direct
-                and _hooks.dispatched is None
-            ):
+            if len(raw) == 3 and self._parent is None and _hooks.dispatched is None:
                 # One intent through the sync executor, as _send() would run it.
                 task, args, kwargs = raw
                 try:
@@ -444,7 +433,7 @@ class Scope:
             elif raw:
                 self._send()
             return
-        self.exit()  # a subclass's own steps, or an uncommon case and its error
+        self.exit()  # a subclass's own steps, another executor, or an uncommon case
         if self.should_flush(exc):
             self.flush()
         else:
