@@ -75,7 +75,9 @@ def test_broker_dying_mid_batch_accounts_for_every_intent(app, unread, redis_url
     target = urlsplit(redis_url)
     proxy = DyingProxy((target.hostname, target.port), limit=10)
     dying = make_app(
-        f"redis://127.0.0.1:{proxy.port}/1", "redis://127.0.0.1:6379/2", name="airlock_celery_dying"
+        f"redis://127.0.0.1:{proxy.port}/1",
+        f"redis://{target.hostname}:{target.port}/2",
+        name="airlock_celery_dying",
     )
     dying.conf.broker_connection_max_retries = 1
     dying.conf.task_publish_retry_policy = {

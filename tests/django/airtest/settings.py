@@ -26,8 +26,12 @@ _POSTGRES = {
     "PASSWORD": _pg.password or "",
     "HOST": _pg.hostname or "127.0.0.1",
     "PORT": _pg.port or 5432,
-    # one test database per stack, so that stacks may run side by side
-    "TEST": {"NAME": f"django_airlock_test_{os.environ.get('AIRLOCK_TEST_STACK', 'local')}"},
+    # one test database per database and stack, so that stacks (and checkouts pointed at
+    # their own database) may run side by side
+    "TEST": {
+        "NAME": f"django_airlock_{_pg.path.lstrip('/') or 'test'}"
+        f"_{os.environ.get('AIRLOCK_TEST_STACK', 'local')}"
+    },
 }
 
 SECRET_KEY = "airlock-tests"
