@@ -20,6 +20,7 @@ from django.db import transaction
 from django.test import override_settings
 
 import airlock
+import airlock_django
 from airlock_django.models import OutboxMessage
 from airlock_django.outbox import OutboxScope
 from airlock_django.relay import Relay
@@ -71,6 +72,8 @@ def test_the_setting_makes_plain_scopes_outbox_scopes() -> None:
     with airlock.scope() as scope:
         pass
     assert type(scope) is OutboxScope
+    assert airlock_django.OutboxScope is OutboxScope
+    assert airlock.plugins.lookup("scope", "outbox") is OutboxScope
 
 
 @BOTH

@@ -1,4 +1,4 @@
-"""airlock for Django: transaction-aware scopes, request middleware, settings, Django tasks.
+"""airlock for Django: transaction-aware scopes, the outbox, request middleware, settings, tasks.
 
     INSTALLED_APPS = [..., "airlock.integrations.django"]
     MIDDLEWARE = [..., "airlock.integrations.django.AirlockMiddleware"]
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from airlock_django.conf import configure_from_settings
     from airlock_django.django_tasks import django_tasks_executor
     from airlock_django.middleware import AirlockMiddleware
+    from airlock_django.outbox import OutboxScope
     from airlock_django.scopes import DjangoScope
 else:  # importing the package (and its plugin) does not import Django's ORM;
     # django_tasks_executor needs Django >= 6.0 and its import error says so
@@ -26,6 +27,7 @@ else:  # importing the package (and its plugin) does not import Django's ORM;
             "configure_from_settings": "airlock_django.conf",
             "django_tasks_executor": "airlock_django.django_tasks",
             "AirlockMiddleware": "airlock_django.middleware",
+            "OutboxScope": "airlock_django.outbox",
             "DjangoScope": "airlock_django.scopes",
         },
     )
@@ -36,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AirlockMiddleware",
     "DjangoScope",
+    "OutboxScope",
     "configure_from_settings",
     "django_tasks_executor",
 ]

@@ -15,32 +15,20 @@ declare ``message_id_option``, so a duplicate is recognisable.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import uuid
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Literal
 
 from django.db import DatabaseError, connections, transaction
-from django.db.models import F
-from django.utils import timezone
 
 from airlock import DispatchError, Intent, Scope, UsageError
-from airlock.executors import dispatch
-from airlock_django.conf import OutboxSettings, outbox_settings
-from airlock_django.references import executor_name_of, find_task, task_name_of
+from airlock_django.conf import outbox_settings
+from airlock_django.delivery import deliver_fast
+from airlock_django.references import executor_name_of
 from airlock_django.scopes import DjangoScope, _CommitMarker, _marker_of, _report_rolled_back
-
-if TYPE_CHECKING:
-    from airlock_django.models import OutboxMessage
+from airlock_django.store import prepare, write
 
 logger = logging.getLogger("airlock_django.outbox")
-
-#: Rows per UPDATE when marking many rows at once (SQLite caps query parameters).
-CHUNK = 500
 
 
 class OutboxScope(DjangoScope):
@@ -105,13 +93,10 @@ class OutboxScope(DjangoScope):
             executor_name = executor_name_of(executor, self._executor_given)
         except UsageError as exc:
             raise DispatchError([], [(intent, exc) for intent in kept], []) from exc
-        rows, stored = encode(kept, executor_name, settings)
+        rows, stored = prepare(kept, executor_name, settings)
         publish_later = partial(deliver_fast, stored, executor, self.using, settings)
-        from airlock_django.models import OutboxMessage  # the app registry is ready by now
-
         try:
-            with transaction.atomic(using=self.using, savepoint=False):
-                OutboxMessage.objects.using(self.using).bulk_create(rows)
+            write(self.using, rows)
         except DatabaseError as exc:
             raise DispatchError([], [(intent, exc) for intent in kept], []) from exc
         if connection.in_atomic_block:
@@ -171,257 +156,4 @@ def _still_registered(marker: _CommitMarker, registered: dict[str, set[int]]) ->
     return id(marker) in registered[marker.using]
 
 
-# -- rows ---------------------------------------------------------------------
-
-
-def encode(
-    intents: Sequence[Intent], executor: str, settings: OutboxSettings
-) -> tuple[list[OutboxMessage], list[tuple[uuid.UUID, Intent]]]:
-    """Rows for ``intents``, and each intent as it will be published (from its JSON).
-
-    Raises ``DispatchError`` listing every intent that cannot be stored (all
-    others as pending) before anything is written.
-    """
-    from airlock_django.models import OutboxMessage
-
-    now = timezone.now()
-    due = now + timedelta(seconds=settings.relay_after)
-    rows: list[OutboxMessage] = []
-    stored: list[tuple[uuid.UUID, Intent]] = []
-    failed: list[tuple[Intent, BaseException]] = []
-    known: set[str] = set()  # names found once in this flush: the registries do not change
-    for intent in intents:
-        try:
-            name = task_name_of(intent.task)
-            if name not in known and find_task(name, settings.tasks) is None:
-                raise UsageError(
-                    f"the relay could not find the task {name!r}: it dispatches only Celery"
-                    f" tasks and Dramatiq actors the application registered and the names in"
-                    f' AIRLOCK["OUTBOX"]["TASKS"]. Add {name!r} there.'
-                )
-            args = to_json(intent.args, "args")
-            kwargs = to_json(intent.kwargs, "kwargs")
-            options = encode_options(intent.dispatch_options)
-            payload = json.dumps({"args": args, "kwargs": kwargs, "options": options})
-            known.add(name)
-        except (UsageError, TypeError, ValueError) as exc:
-            failed.append((intent, exc))
-            continue
-        intent_id = uuid.uuid4()
-        rows.append(
-            OutboxMessage(
-                intent_id=intent_id,
-                task=name,
-                executor=executor,
-                payload=payload,
-                enqueued_at=now,
-                next_attempt_at=due,
-            )
-        )
-        published = Intent(
-            intent.task, tuple(args), kwargs, decode_options(options), origin=intent.origin
-        )
-        stored.append((intent_id, published))
-    if failed:
-        pending = [i for i in intents if all(i is not bad for bad, _ in failed)]
-        raise DispatchError([], failed, pending)
-    return rows, stored
-
-
-def to_json(value: Any, path: str) -> Any:
-    """``value`` as plain JSON data; ``TypeError`` naming the first part that is not."""
-    if value is None or type(value) in (str, int, bool):
-        return value
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{path} is {value!r}, which JSON cannot represent.")
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [to_json(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{path} has the key {key!r}; JSON object keys are strings.")
-            out[str.__str__(key)] = to_json(item, f"{path}[{key!r}]")
-        return out
-    raise TypeError(
-        f"{path} is {type(value).__name__} {value!r}; the outbox stores JSON only (str, int,"
-        f" float, bool, None, lists and dicts). Pass something the relay can rebuild, such"
-        f" as an id or an ISO date string."
-    )
-
-
-_TAG = "__airlock__"
-
-
-def encode_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Dispatch options as JSON; ``datetime`` and ``timedelta`` values become tagged objects."""
-    if not options:
-        return {}
-    encoded: dict[str, Any] = {}
-    for key, value in options.items():
-        if isinstance(value, datetime):
-            if timezone.is_naive(value):
-                raise ValueError(
-                    f"dispatch option {key!r} is the naive datetime {value!r}; give it a"
-                    f" timezone so that the relay publishes the same moment."
-                )
-            encoded[key] = {_TAG: "datetime", "value": value.isoformat()}
-        elif isinstance(value, timedelta):
-            encoded[key] = {_TAG: "timedelta", "seconds": value.total_seconds()}
-        else:
-            encoded[key] = to_json(value, f"dispatch option {key!r}")
-    return encoded
-
-
-def decode_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """The dispatch options ``encode_options`` stored, with their dates and durations back."""
-    decoded: dict[str, Any] = {}
-    for key, value in options.items():
-        if isinstance(value, dict) and _TAG in value:
-            if value[_TAG] == "datetime":
-                decoded[key] = datetime.fromisoformat(value["value"])
-            elif value[_TAG] == "timedelta":
-                decoded[key] = timedelta(seconds=value["seconds"])
-            else:
-                raise ValueError(f"dispatch option {key!r} has an unknown tag {value[_TAG]!r}.")
-        else:
-            decoded[key] = value
-    return decoded
-
-
-# -- publishing -----------------------------------------------------------------
-
-
-class Published(NamedTuple):
-    """What one publish did with the rows it was given, by ``intent_id``."""
-
-    delivered: list[uuid.UUID]
-    failed: list[tuple[uuid.UUID, BaseException]]
-    untried: list[uuid.UUID]
-
-
-def publish(stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any) -> Published:
-    """Dispatch the stored intents in order, each id as the message id, up to the first failure.
-
-    The rest are not tried: a broker that refused one message is most likely
-    down, and every further attempt would wait out the client's own connection
-    retries too (several seconds each with Celery's defaults), in the request
-    on the fast path and holding row locks in the relay. An intent the executor
-    left pending is reported untried.
-    """
-    option = getattr(executor, "message_id_option", None)
-    by_intent: dict[int, uuid.UUID] = {}
-    intents: list[Intent] = []
-    for intent_id, intent in stored:
-        if option and option not in (intent.dispatch_options or {}):
-            intent = Intent(
-                intent.task,
-                intent.args,
-                intent.kwargs,
-                {**(intent.dispatch_options or {}), option: str(intent_id)},
-                origin=intent.origin,
-            )
-        by_intent[id(intent)] = intent_id
-        intents.append(intent)
-    try:
-        dispatch(intents, executor, keep_going=False)
-    except DispatchError as exc:
-        return Published(
-            [by_intent[id(i)] for i in exc.dispatched],
-            [(by_intent[id(i)], error) for i, error in exc.failed],
-            [by_intent[id(i)] for i in exc.pending],
-        )
-    return Published([by_intent[id(i)] for i in intents], [], [])
-
-
-def record(
-    using: str,
-    delivered: Sequence[uuid.UUID],
-    failed: Sequence[tuple[uuid.UUID, int, BaseException]],
-    settings: OutboxSettings,
-    *,
-    untried: Sequence[uuid.UUID] = (),
-    untried_reason: str = "",
-) -> int:
-    """Mark rows delivered, or count a failed attempt (dead after the last); return the dead.
-
-    ``failed`` holds ``(intent_id, attempts before this one, error)``. Rows in
-    ``untried`` cost no attempt: they become due when a first failed attempt
-    would be retried, their ``last_error`` giving ``untried_reason``. Only
-    pending rows change: a row the relay delivered meanwhile stays delivered.
-    """
-    from airlock_django.models import OutboxMessage
-
-    now = timezone.now()
-    rows = OutboxMessage.objects.using(using).filter(status=OutboxMessage.PENDING)
-    for start in range(0, len(delivered), CHUNK):
-        rows.filter(intent_id__in=delivered[start : start + CHUNK]).update(
-            status=OutboxMessage.DELIVERED, delivered_at=now, attempts=F("attempts") + 1
-        )
-    dead = 0
-    for intent_id, attempts, error in failed:
-        attempts += 1
-        status = OutboxMessage.PENDING
-        if attempts >= settings.max_attempts:
-            status = OutboxMessage.DEAD
-            dead += 1
-        rows.filter(intent_id=intent_id).update(
-            status=status,
-            attempts=attempts,
-            last_error=_describe(error),
-            next_attempt_at=now + timedelta(seconds=settings.backoff(attempts)),
-        )
-    retry_at = now + timedelta(seconds=settings.backoff(1))
-    for start in range(0, len(untried), CHUNK):
-        rows.filter(intent_id__in=untried[start : start + CHUNK]).update(
-            last_error=f"not tried: {untried_reason}", next_attempt_at=retry_at
-        )
-    return dead
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
-
-
-def deliver_fast(
-    stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any, using: str, settings: OutboxSettings
-) -> None:
-    """The fast path, right after the commit: publish, then mark the rows."""
-    delivered, failed, untried = publish(stored, executor)
-    first = _describe(failed[0][1]) if failed else "the executor left them pending"
-    if failed or untried:
-        logger.warning(
-            "airlock outbox: %d of %d effect(s) were not published after the commit (%d failed,"
-            " %d not tried after that); their rows stay pending and `manage.py airlock_relay`"
-            " retries them. First error: %s",
-            len(failed) + len(untried),
-            len(stored),
-            len(failed),
-            len(untried),
-            first,
-        )
-    record(
-        using,
-        delivered,
-        [(intent_id, 0, error) for intent_id, error in failed],
-        settings,
-        untried=untried,
-        untried_reason=f"the publish stopped at an earlier failure ({first})",
-    )
-
-
-__all__ = [
-    "OutboxScope",
-    "Published",
-    "decode_options",
-    "encode",
-    "encode_options",
-    "publish",
-    "record",
-]
+__all__ = ["OutboxScope"]

@@ -9,7 +9,6 @@ SQLite, run one relay.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -24,10 +23,12 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from airlock import Intent
+from airlock_django.codec import decode_payload
 from airlock_django.conf import OutboxSettings, outbox_settings
+from airlock_django.delivery import publish
 from airlock_django.models import OutboxMessage
-from airlock_django.outbox import CHUNK, decode_options, publish, record
 from airlock_django.references import find_executor, find_task
+from airlock_django.store import CHUNK, record, reject
 
 
 @dataclass
@@ -127,11 +128,11 @@ class Relay:
                 )
                 continue
             try:
-                intent = _intent_of(row, task)
+                args, kwargs, options = decode_payload(row.payload)
             except (TypeError, ValueError, KeyError) as exc:
                 self._reject([row], f"unreadable row: {exc}", tally)
                 continue
-            stored.append((row.intent_id, intent))
+            stored.append((row.intent_id, Intent(task, args, kwargs, options)))
             attempts[row.intent_id] = row.attempts
         if not stored:
             return
@@ -149,10 +150,7 @@ class Relay:
         tally.errors += [f"{type(e).__name__}: {e}" for _, e in failed[:3]]
 
     def _reject(self, rows: list[OutboxMessage], reason: str, tally: Tally) -> None:
-        ids = [row.pk for row in rows]
-        OutboxMessage.objects.using(self.using).filter(pk__in=ids).update(
-            status=OutboxMessage.REJECTED, last_error=f"rejected: {reason}"
-        )
+        reject(self.using, [row.pk for row in rows], reason)
         tally.rejected += len(rows)
         tally.errors.append(f"rejected: {reason}")
 
@@ -234,14 +232,6 @@ class Relay:
         if oldest["due"] is not None:
             overdue = max((timezone.now() - oldest["due"]).total_seconds(), 0.0)
         return {**counts, "oldest_overdue_seconds": round(overdue, 3)}
-
-
-def _intent_of(row: OutboxMessage, task: object) -> Intent:
-    payload = json.loads(row.payload)
-    args, kwargs, options = payload["args"], payload["kwargs"], payload["options"]
-    if not isinstance(args, list) or not isinstance(kwargs, dict) or not isinstance(options, dict):
-        raise TypeError("args must be a JSON list, kwargs and options JSON objects")
-    return Intent(task, tuple(args), kwargs, decode_options(options))
 
 
 __all__ = ["Relay", "Tally"]

@@ -1,0 +1,152 @@
+"""The row store of the outbox: rows written for intents, and the outcome of each publish.
+
+``prepare`` turns intents into ``OutboxMessage`` rows (through the codec) and
+``write`` inserts them in the open transaction; ``record`` marks what a
+publish did with them. Only pending rows ever change: a row another relay
+delivered meanwhile stays delivered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from airlock import DispatchError, Intent, UsageError
+from airlock_django.codec import decode_options, encode_payload
+from airlock_django.conf import OutboxSettings
+from airlock_django.references import find_task, task_name_of
+
+if TYPE_CHECKING:
+    from airlock_django.models import OutboxMessage
+
+#: Rows per UPDATE when marking many rows at once (SQLite caps query parameters).
+CHUNK = 500
+
+
+def prepare(
+    intents: Sequence[Intent], executor: str, settings: OutboxSettings
+) -> tuple[list[OutboxMessage], list[tuple[uuid.UUID, Intent]]]:
+    """Rows for ``intents``, and each intent as it will be published (from its JSON).
+
+    Raises ``DispatchError`` listing every intent that cannot be stored (all
+    others as pending) before anything is written.
+    """
+    from airlock_django.models import OutboxMessage
+
+    now = timezone.now()
+    due = now + timedelta(seconds=settings.relay_after)
+    rows: list[OutboxMessage] = []
+    stored: list[tuple[uuid.UUID, Intent]] = []
+    failed: list[tuple[Intent, BaseException]] = []
+    known: set[str] = set()  # names found once in this flush: the registries do not change
+    for intent in intents:
+        try:
+            name = task_name_of(intent.task)
+            if name not in known and find_task(name, settings.tasks) is None:
+                raise UsageError(
+                    f"the relay could not find the task {name!r}: it dispatches only Celery"
+                    f" tasks and Dramatiq actors the application registered and the names in"
+                    f' AIRLOCK["OUTBOX"]["TASKS"]. Add {name!r} there.'
+                )
+            payload, args, kwargs, options = encode_payload(
+                intent.args, intent.kwargs, intent.dispatch_options
+            )
+            known.add(name)
+        except (UsageError, TypeError, ValueError) as exc:
+            failed.append((intent, exc))
+            continue
+        intent_id = uuid.uuid4()
+        rows.append(
+            OutboxMessage(
+                intent_id=intent_id,
+                task=name,
+                executor=executor,
+                payload=payload,
+                enqueued_at=now,
+                next_attempt_at=due,
+            )
+        )
+        published = Intent(
+            intent.task, tuple(args), kwargs, decode_options(options), origin=intent.origin
+        )
+        stored.append((intent_id, published))
+    if failed:
+        pending = [i for i in intents if all(i is not bad for bad, _ in failed)]
+        raise DispatchError([], failed, pending)
+    return rows, stored
+
+
+def write(using: str, rows: Sequence[OutboxMessage]) -> None:
+    """Insert ``rows`` in one statement, in the transaction open on ``using`` (if any)."""
+    from airlock_django.models import OutboxMessage
+
+    with transaction.atomic(using=using, savepoint=False):
+        OutboxMessage.objects.using(using).bulk_create(rows)
+
+
+def record(
+    using: str,
+    delivered: Sequence[uuid.UUID],
+    failed: Sequence[tuple[uuid.UUID, int, BaseException]],
+    settings: OutboxSettings,
+    *,
+    untried: Sequence[uuid.UUID] = (),
+    untried_reason: str = "",
+) -> int:
+    """Mark rows delivered, or count a failed attempt (dead after the last); return the dead.
+
+    ``failed`` holds ``(intent_id, attempts before this one, error)``. Rows in
+    ``untried`` cost no attempt: they become due when a first failed attempt
+    would be retried, their ``last_error`` giving ``untried_reason``. Only
+    pending rows change: a row the relay delivered meanwhile stays delivered.
+    """
+    from airlock_django.models import OutboxMessage
+
+    now = timezone.now()
+    rows = OutboxMessage.objects.using(using).filter(status=OutboxMessage.PENDING)
+    for start in range(0, len(delivered), CHUNK):
+        rows.filter(intent_id__in=delivered[start : start + CHUNK]).update(
+            status=OutboxMessage.DELIVERED, delivered_at=now, attempts=F("attempts") + 1
+        )
+    dead = 0
+    for intent_id, attempts, error in failed:
+        attempts += 1
+        status = OutboxMessage.PENDING
+        if attempts >= settings.max_attempts:
+            status = OutboxMessage.DEAD
+            dead += 1
+        rows.filter(intent_id=intent_id).update(
+            status=status,
+            attempts=attempts,
+            last_error=describe(error),
+            next_attempt_at=now + timedelta(seconds=settings.backoff(attempts)),
+        )
+    retry_at = now + timedelta(seconds=settings.backoff(1))
+    for start in range(0, len(untried), CHUNK):
+        rows.filter(intent_id__in=untried[start : start + CHUNK]).update(
+            last_error=f"not tried: {untried_reason}", next_attempt_at=retry_at
+        )
+    return dead
+
+
+def reject(using: str, ids: Sequence[int], reason: str) -> None:
+    """Set rows aside as ``rejected``: the relay will never publish them."""
+    from airlock_django.models import OutboxMessage
+
+    OutboxMessage.objects.using(using).filter(pk__in=ids).update(
+        status=OutboxMessage.REJECTED, last_error=f"rejected: {reason}"
+    )
+
+
+def describe(error: BaseException) -> str:
+    """An error as a row's ``last_error`` shows it."""
+    return f"{type(error).__name__}: {error}"
+
+
+__all__ = ["CHUNK", "describe", "prepare", "record", "reject", "write"]
