@@ -40,31 +40,68 @@ def fresh_effects() -> Iterator[list[tuple[str, int, bool]]]:
     assert airlock.get_current_scope() is None, "a test left a scope open"
 
 
-#: Figures of the outbox fault tests (test_outbox_faults.py), one row per scenario.
+#: Figures of the outbox fault and hostile-row tests, one row per scenario.
 OUTBOX_FIGURES = pytest.StashKey[list[dict[str, Any]]]()
 
 
 @pytest.fixture(scope="session")
 def outbox_figures(pytestconfig: pytest.Config) -> list[dict[str, Any]]:
-    """Where the fault tests report trials, effects committed, delivered and duplicated."""
+    """Where the fault tests report trials, effects committed, delivered, set aside, duplicated."""
     return pytestconfig.stash.setdefault(OUTBOX_FIGURES, [])
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The figures table: one row per scenario, ``lost`` derived from the others.
+
+    ``committed`` effects (rows) end ``delivered`` or ``set aside`` (rejected or
+    dead, kept for a person); whatever is neither is lost.
+    """
     figures = config.stash.get(OUTBOX_FIGURES, [])
     if not figures:
         return
-    terminalreporter.section("outbox under faults")
-    columns = ["trials", "committed", "delivered", "duplicates", "rolled_back"]
-    width = max(len(row["scenario"]) for row in figures)
+    terminalreporter.section("outbox under faults and hostile rows")
+    columns = ["trials", "committed", "delivered", "duplicates", "set_aside", "lost", "rolled_back"]
+    rows = [
+        {
+            "set_aside": 0,
+            "rolled_back": 0,
+            **row,
+            "lost": row["committed"] - row["delivered"] - row.get("set_aside", 0),
+        }
+        for row in figures
+    ]
+    width = max(len(row["scenario"]) for row in rows)
     terminalreporter.write_line(
         f"{'scenario':<{width}}  " + "  ".join(f"{c.replace('_', ' '):>11}" for c in columns)
     )
-    for row in figures:
+    for row in rows:
         terminalreporter.write_line(
             f"{row['scenario']:<{width}}  " + "  ".join(f"{row[c]:>11}" for c in columns)
         )
-    totals = {c: sum(row[c] for row in figures) for c in columns}
+    totals = {c: sum(row[c] for row in rows) for c in columns}
     terminalreporter.write_line(
         f"{'total':<{width}}  " + "  ".join(f"{totals[c]:>11}" for c in columns)
     )
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    django_db_setup: None,
+    django_db_blocker: Any,
+) -> Iterator[Any]:
+    """A redis-server of our own and a Celery worker of the project on it (outbox_stack.py)."""
+    from outbox_stack import QUEUE, Events, RedisServer, Stack, Worker, project_env
+
+    broker = RedisServer(tmp_path_factory.mktemp("broker"))
+    worker = None
+    try:
+        broker.start()
+        events = Events(broker.url)
+        worker = Worker(project_env(broker.url, broker.url, QUEUE))
+        events.drain(worker)  # the worker is up
+        yield Stack(broker, worker, events)
+    finally:
+        if worker is not None:
+            worker.stop()
+        broker.stop()

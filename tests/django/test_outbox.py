@@ -21,6 +21,7 @@ from django.test import override_settings
 
 import airlock
 import airlock_django
+from airlock_django.codec import MAX_DEPTH, MAX_PAYLOAD_CHARS
 from airlock_django.models import OutboxMessage
 from airlock_django.outbox import OutboxScope
 from airlock_django.relay import Relay
@@ -194,9 +195,21 @@ def test_the_row_holds_json_and_the_fast_path_publishes_what_the_relay_would() -
     assert isinstance(row.intent_id, uuid.UUID)
 
 
+def nested(levels: int) -> list[Any]:
+    """A list whose innermost list is ``levels`` lists deep."""
+    value: list[Any] = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
 @pytest.mark.parametrize(
     ("args", "kwargs", "options", "named"),
     [
+        ((nested(MAX_DEPTH - 1),), {}, {}, f"deeper than the {MAX_DEPTH} levels an outbox row"),
+        ((nested(2000),), {}, {}, "nests lists and dicts deeper than"),
+        ((), {"x": "x" * MAX_PAYLOAD_CHARS}, {}, "an outbox row holds at most 1,000,000"),
+        ((), {}, {"headers": {"h": nested(MAX_DEPTH - 2)}}, "dispatch option 'headers'"),
         ((object(),), {}, {}, "args[0] is object"),
         (({1: "a"},), {}, {}, "args[0] has the key 1"),
         ((), {"when": datetime(2030, 1, 1)}, {}, "kwargs['when'] is datetime"),
@@ -220,6 +233,18 @@ def test_what_json_cannot_hold_fails_the_flush_before_any_row(
     assert error.dispatched == []
     assert rows() == []
     assert effects.CALLS == []
+
+
+def test_the_deepest_arguments_a_row_holds_go_through_the_relay() -> None:
+    deepest = nested(MAX_DEPTH - 2)  # in args (level 2) of the payload object (level 1)
+    effects.BROKEN[0] = True
+    with airlock.scope():
+        airlock.enqueue(effects.flaky, deepest)
+    effects.BROKEN[0] = False
+    OutboxMessage.objects.update(next_attempt_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    assert Relay().drain().delivered == 1
+    ((name, received, _),) = effects.SENT
+    assert (name, received) == ("flaky", deepest)
 
 
 def test_a_task_the_relay_could_not_find_fails_the_flush_with_the_fix() -> None:
@@ -533,4 +558,12 @@ def test_an_invalid_outbox_setting_is_reported_by_the_checks() -> None:
     assert messages == [
         "settings.AIRLOCK['OUTBOX']['TASKS'] must be a list of task names, got 'one.task'.",
         "settings.AIRLOCK['OUTBOX']['RELAY_AFTER'] must be a number >= 0, got -1.",
+    ]
+    outbox = {"RETRY_BACKOFF_MAX": 1e308, "RETRY_BACKOFF": float("nan"), "MAX_ATTEMPTS": 2.5}
+    with override_settings(AIRLOCK={"OUTBOX": outbox}):
+        messages = [p.message for p in read_settings()[1]]
+    assert messages == [
+        "settings.AIRLOCK['OUTBOX']['RETRY_BACKOFF_MAX'] must be at most 31,536,000, got 1e+308.",
+        "settings.AIRLOCK['OUTBOX']['RETRY_BACKOFF'] must be at most 31,536,000, got nan.",
+        "settings.AIRLOCK['OUTBOX']['MAX_ATTEMPTS'] must be a whole number >= 1, got 2.5.",
     ]

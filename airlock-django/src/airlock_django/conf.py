@@ -138,14 +138,19 @@ class OutboxSettings:
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed publish."""
-        return float(min(self.retry_backoff * 2 ** max(attempts - 1, 0), self.retry_backoff_max))
+        doublings = min(max(attempts - 1, 0), 64)  # 2**64 times any backoff is past the maximum
+        return float(min(self.retry_backoff * 2**doublings, self.retry_backoff_max))
 
 
-OUTBOX_NUMBERS = {
-    "MAX_ATTEMPTS": ("max_attempts", 1),
-    "RELAY_AFTER": ("relay_after", 0),
-    "RETRY_BACKOFF": ("retry_backoff", 0),
-    "RETRY_BACKOFF_MAX": ("retry_backoff_max", 0),
+#: The longest delay an outbox setting may give, in seconds (a year): a date that far off
+#: is still one Python and every database can store.
+LONGEST = 365 * 86400
+#: Each number of ``AIRLOCK["OUTBOX"]``: its attribute, the lowest and the highest value.
+OUTBOX_NUMBERS: dict[str, tuple[str, float, float]] = {
+    "MAX_ATTEMPTS": ("max_attempts", 1, 2**31 - 1),
+    "RELAY_AFTER": ("relay_after", 0, LONGEST),
+    "RETRY_BACKOFF": ("retry_backoff", 0, LONGEST),
+    "RETRY_BACKOFF_MAX": ("retry_backoff_max", 0, LONGEST),
 }
 
 
@@ -179,13 +184,19 @@ def read_outbox_settings(raw: object) -> tuple[OutboxSettings, list[Problem]]:
             else:
                 values["tasks"] = frozenset(value or ())
         elif key in OUTBOX_NUMBERS:
-            attribute, lowest = OUTBOX_NUMBERS[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < lowest:
+            attribute, lowest, highest = OUTBOX_NUMBERS[key]
+            kinds = (int,) if key == "MAX_ATTEMPTS" else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds) or value < lowest:
+                kind = "a whole number" if key == "MAX_ATTEMPTS" else "a number"
                 problems.append(
                     Problem(
-                        "airlock.E007",
-                        f"{where} must be a number >= {lowest}, got {value!r}.",
-                        hint,
+                        "airlock.E007", f"{where} must be {kind} >= {lowest}, got {value!r}.", hint
+                    )
+                )
+            elif not value <= highest:  # also refuses NaN
+                problems.append(
+                    Problem(
+                        "airlock.E007", f"{where} must be at most {highest:,}, got {value!r}.", hint
                     )
                 )
             else:

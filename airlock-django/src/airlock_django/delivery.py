@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from airlock import DispatchError, Intent
+from airlock import DispatchError, Intent, UsageError
 from airlock.executors import dispatch
 from airlock_django.conf import OutboxSettings
 from airlock_django.store import describe, record
@@ -20,22 +20,51 @@ from airlock_django.store import describe, record
 logger = logging.getLogger("airlock_django.outbox")
 
 
+#: Errors that say the message itself is wrong (its arguments or options), not the broker:
+#: publishing it again cannot succeed.
+PERMANENT = (TypeError, ValueError, LookupError, ArithmeticError, ImportError, UsageError)
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether publishing again cannot help: the message itself was refused.
+
+    True for ``PERMANENT`` errors, and for errors explicitly raised from one
+    (``raise ... from``: kombu reports an unknown compression as an
+    ``OperationalError`` from a ``KeyError``). Anything else, connection and
+    timeout errors above all, is worth a retry; so is an ``OSError`` even
+    where it is also a ``ValueError``. An error only raised *while handling*
+    another (its ``__context__``) is judged by itself: client libraries raise
+    their connection errors inside ``except`` blocks of all kinds.
+    """
+    for candidate in (error, error.__cause__):
+        if isinstance(candidate, PERMANENT) and not isinstance(candidate, OSError):
+            return True
+    return False
+
+
 class Published(NamedTuple):
-    """What one publish did with the rows it was given, by ``intent_id``."""
+    """What one publish did with the rows it was given, by ``intent_id``.
+
+    ``failed`` may succeed later (the broker is down); ``refused`` cannot
+    (``is_permanent``); ``untried`` were not attempted after a failure.
+    """
 
     delivered: list[uuid.UUID]
     failed: list[tuple[uuid.UUID, BaseException]]
+    refused: list[tuple[uuid.UUID, BaseException]]
     untried: list[uuid.UUID]
 
 
 def publish(stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any) -> Published:
     """Dispatch the stored intents in order, each id as the message id, up to the first failure.
 
-    The rest are not tried: a broker that refused one message is most likely
-    down, and every further attempt would wait out the client's own connection
-    retries too (several seconds each with Celery's defaults), in the request
-    on the fast path and holding row locks in the relay. An intent the executor
-    left pending is reported untried.
+    A failure the message itself caused (``is_permanent``) refuses that one
+    message and the publish goes on with the next. Any other failure stops it:
+    a broker that refused one message is most likely down, and every further
+    attempt would wait out the client's own connection retries too (several
+    seconds each with Celery's defaults), in the request on the fast path and
+    holding row locks in the relay. The rest are reported untried, as is an
+    intent the executor left pending.
     """
     option = getattr(executor, "message_id_option", None)
     by_intent: dict[int, uuid.UUID] = {}
@@ -51,42 +80,67 @@ def publish(stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any) -> Publis
             )
         by_intent[id(intent)] = intent_id
         intents.append(intent)
-    try:
-        dispatch(intents, executor, keep_going=False)
-    except DispatchError as exc:
-        return Published(
-            [by_intent[id(i)] for i in exc.dispatched],
-            [(by_intent[id(i)], error) for i, error in exc.failed],
-            [by_intent[id(i)] for i in exc.pending],
-        )
-    return Published([by_intent[id(i)] for i in intents], [], [])
+    outcome = Published([], [], [], [])
+    while intents:
+        try:
+            dispatch(intents, executor, keep_going=False)
+        except DispatchError as exc:
+            outcome.delivered.extend(by_intent[id(i)] for i in exc.dispatched)
+            stopped = False
+            for intent, error in exc.failed:
+                if is_permanent(error):
+                    outcome.refused.append((by_intent[id(intent)], error))
+                else:
+                    outcome.failed.append((by_intent[id(intent)], error))
+                    stopped = True
+            intents = list(exc.pending)
+            if stopped:
+                outcome.untried.extend(by_intent[id(i)] for i in intents)
+                break
+        else:
+            outcome.delivered.extend(by_intent[id(i)] for i in intents)
+            break
+    return outcome
 
 
 def deliver_fast(
     stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any, using: str, settings: OutboxSettings
 ) -> None:
     """The fast path, right after the commit: publish, then mark the rows."""
-    delivered, failed, untried = publish(stored, executor)
-    first = describe(failed[0][1]) if failed else "the executor left them pending"
-    if failed or untried:
+    published = publish(stored, executor)
+    waiting = len(published.failed) + len(published.untried)
+    first = (
+        describe(published.failed[0][1]) if published.failed else "the executor left them pending"
+    )
+    if waiting:
         logger.warning(
             "airlock outbox: %d of %d effect(s) were not published after the commit (%d failed,"
             " %d not tried after that); their rows stay pending and `manage.py airlock_relay`"
             " retries them. First error: %s",
-            len(failed) + len(untried),
+            waiting,
             len(stored),
-            len(failed),
-            len(untried),
+            len(published.failed),
+            len(published.untried),
             first,
+        )
+    if published.refused:
+        logger.warning(
+            "airlock outbox: %d of %d effect(s) were refused by the executor (%s); a retry"
+            " cannot help, so their rows are dead. Fix the cause, then run `manage.py"
+            " airlock_relay --retry-dead`.",
+            len(published.refused),
+            len(stored),
+            describe(published.refused[0][1]),
         )
     record(
         using,
-        delivered,
-        [(intent_id, 0, error) for intent_id, error in failed],
+        published.delivered,
+        [(intent_id, 0, error) for intent_id, error in published.failed],
         settings,
-        untried=untried,
+        refused=[(intent_id, 0, error) for intent_id, error in published.refused],
+        untried=published.untried,
         untried_reason=f"the publish stopped at an earlier failure ({first})",
     )
 
 
-__all__ = ["Published", "deliver_fast", "publish"]
+__all__ = ["PERMANENT", "Published", "deliver_fast", "is_permanent", "publish"]

@@ -19,16 +19,17 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import Count, Min
+from django.db.models import Case, Count, F, Min, QuerySet, TextField, When
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from airlock import Intent
-from airlock_django.codec import decode_payload
+from airlock_django.codec import MAX_PAYLOAD_CHARS, UnreadableRow, decode_payload
 from airlock_django.conf import OutboxSettings, outbox_settings
 from airlock_django.delivery import publish
 from airlock_django.models import OutboxMessage
 from airlock_django.references import find_executor, find_task
-from airlock_django.store import CHUNK, record, reject
+from airlock_django.store import CHUNK, describe, record, reject
 
 
 @dataclass
@@ -99,9 +100,10 @@ class Relay:
             )
             if skip_locked:
                 due = due.select_for_update(skip_locked=True)
-            # most overdue first: with the broker down, retries go round every waiting row
-            rows = list(due.order_by("next_attempt_at", "id")[: self.batch_size])
-            tally.claimed = len(rows)
+            rows, unreadable = self._claim(due)
+            tally.claimed = len(rows) + len(unreadable)
+            if unreadable:
+                self._reject(unreadable, "a column holds a value of the wrong type", tally)
             by_executor: dict[str, list[OutboxMessage]] = {}
             for row in rows:
                 by_executor.setdefault(row.executor, []).append(row)
@@ -110,10 +112,48 @@ class Relay:
         tally.seconds = time.perf_counter() - started
         return tally
 
+    def _claim(self, due: QuerySet[OutboxMessage]) -> tuple[list[OutboxMessage], list[int]]:
+        """The next batch of due rows, and the ids of those Django cannot read.
+
+        A payload longer than a row may hold is not even fetched (the relay
+        never allocates for it). A column of the wrong type can only come from
+        a database that does not enforce column types (SQLite): then the rows
+        are read one by one, and those that cannot be read are set aside.
+        """
+        # most overdue first: with the broker down, retries go round every waiting row
+        ordered = (
+            due.order_by("next_attempt_at", "id")
+            .defer("payload")
+            .annotate(payload_chars=Length("payload"))
+            .annotate(
+                bounded_payload=Case(
+                    When(payload_chars__lte=MAX_PAYLOAD_CHARS, then=F("payload")),
+                    default=None,
+                    output_field=TextField(),
+                )
+            )
+        )
+        try:
+            return list(ordered[: self.batch_size]), []
+        except (ValueError, TypeError, AttributeError):
+            ids = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True))
+        rows: list[OutboxMessage] = []
+        unreadable: list[int] = []
+        for pk in ids[: self.batch_size]:
+            try:
+                rows += list(ordered.filter(pk=pk))
+            except (ValueError, TypeError, AttributeError):
+                unreadable.append(pk)
+        return rows, unreadable
+
     def _publish_group(self, name: str, rows: list[OutboxMessage], tally: Tally) -> None:
         executor = find_executor(name)
         if executor is None:
-            self._reject(rows, f"the executor {name!r} is neither registered nor configured", tally)
+            self._reject(
+                [row.pk for row in rows],
+                f"the executor {_short(name)} is neither registered nor configured",
+                tally,
+            )
             return
         stored: list[tuple[uuid.UUID, Intent]] = []
         attempts: dict[uuid.UUID, int] = {}
@@ -121,37 +161,36 @@ class Relay:
             task = find_task(row.task, self.settings.tasks)
             if task is None:
                 self._reject(
-                    [row],
-                    f"the task {row.task!r} is not registered with Celery or Dramatiq nor"
+                    [row.pk],
+                    f"the task {_short(row.task)} is not registered with Celery or Dramatiq nor"
                     f' listed in AIRLOCK["OUTBOX"]["TASKS"]',
                     tally,
                 )
                 continue
             try:
-                args, kwargs, options = decode_payload(row.payload)
-            except (TypeError, ValueError, KeyError) as exc:
-                self._reject([row], f"unreadable row: {exc}", tally)
+                args, kwargs, options = decode_payload(_payload_of(row))
+                if isinstance(row.attempts, bool) or not isinstance(row.attempts, int):
+                    raise UnreadableRow(f"attempts is {_short(row.attempts)}, not a number")
+            except UnreadableRow as exc:
+                self._reject([row.pk], f"unreadable row: {exc}", tally)
                 continue
             stored.append((row.intent_id, Intent(task, args, kwargs, options)))
             attempts[row.intent_id] = row.attempts
         if not stored:
             return
-        delivered, failed, untried = publish(stored, executor)
-        dead = record(
-            self.using,
-            delivered,
-            [(intent_id, attempts[intent_id], error) for intent_id, error in failed],
-            self.settings,
-        )
-        tally.delivered += len(delivered)
-        tally.failed += len(failed) - dead
-        tally.untried += len(untried)
+        published = publish(stored, executor)
+        failed = [(i, attempts[i], error) for i, error in published.failed]
+        refused = [(i, attempts[i], error) for i, error in published.refused]
+        dead = record(self.using, published.delivered, failed, self.settings, refused=refused)
+        tally.delivered += len(published.delivered)
+        tally.failed += len(failed) + len(refused) - dead
+        tally.untried += len(published.untried)
         tally.dead += dead
-        tally.errors += [f"{type(e).__name__}: {e}" for _, e in failed[:3]]
+        tally.errors += [describe(e) for _, e in (published.refused + published.failed)[:3]]
 
-    def _reject(self, rows: list[OutboxMessage], reason: str, tally: Tally) -> None:
-        reject(self.using, [row.pk for row in rows], reason)
-        tally.rejected += len(rows)
+    def _reject(self, ids: list[int], reason: str, tally: Tally) -> None:
+        reject(self.using, ids, reason)
+        tally.rejected += len(ids)
         tally.errors.append(f"rejected: {reason}")
 
     def drain(
@@ -232,6 +271,25 @@ class Relay:
         if oldest["due"] is not None:
             overdue = max((timezone.now() - oldest["due"]).total_seconds(), 0.0)
         return {**counts, "oldest_overdue_seconds": round(overdue, 3)}
+
+
+def _payload_of(row: OutboxMessage) -> object:
+    """The payload ``_claim`` fetched, or why it did not."""
+    payload: object = getattr(row, "bounded_payload", None)
+    if payload is None:
+        chars = getattr(row, "payload_chars", None)
+        if chars is None:
+            raise UnreadableRow("the payload is empty (NULL)")
+        raise UnreadableRow(
+            f"the payload is {chars:,} characters long; a row holds at most {MAX_PAYLOAD_CHARS:,}"
+        )
+    return payload
+
+
+def _short(name: object) -> str:
+    """A name from a row, for a message: quoted, and cut if it is long."""
+    text = repr(name)
+    return text if len(text) <= 120 else f"{text[:100]}... ({len(text):,} characters)"
 
 
 __all__ = ["Relay", "Tally"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from airlock import DispatchError, Intent, UsageError
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
 #: Rows per UPDATE when marking many rows at once (SQLite caps query parameters).
 CHUNK = 500
+#: The largest attempt count stored (the column's range on PostgreSQL and MySQL); a row
+#: written with it cannot make the count overflow.
+MAX_ATTEMPTS_COUNTED = 2**31 - 1
 
 
 def prepare(
@@ -96,15 +100,18 @@ def record(
     failed: Sequence[tuple[uuid.UUID, int, BaseException]],
     settings: OutboxSettings,
     *,
+    refused: Sequence[tuple[uuid.UUID, int, BaseException]] = (),
     untried: Sequence[uuid.UUID] = (),
     untried_reason: str = "",
 ) -> int:
     """Mark rows delivered, or count a failed attempt (dead after the last); return the dead.
 
-    ``failed`` holds ``(intent_id, attempts before this one, error)``. Rows in
-    ``untried`` cost no attempt: they become due when a first failed attempt
-    would be retried, their ``last_error`` giving ``untried_reason``. Only
-    pending rows change: a row the relay delivered meanwhile stays delivered.
+    ``failed`` and ``refused`` hold ``(intent_id, attempts before this one,
+    error)``: a failed row is retried after a backoff, a refused one (a
+    permanent failure) is dead at once. Rows in ``untried`` cost no attempt:
+    they become due when a first failed attempt would be retried, their
+    ``last_error`` giving ``untried_reason``. Only pending rows change: a row
+    the relay delivered meanwhile stays delivered.
     """
     from airlock_django.models import OutboxMessage
 
@@ -112,11 +119,13 @@ def record(
     rows = OutboxMessage.objects.using(using).filter(status=OutboxMessage.PENDING)
     for start in range(0, len(delivered), CHUNK):
         rows.filter(intent_id__in=delivered[start : start + CHUNK]).update(
-            status=OutboxMessage.DELIVERED, delivered_at=now, attempts=F("attempts") + 1
+            status=OutboxMessage.DELIVERED,
+            delivered_at=now,
+            attempts=Least(F("attempts"), MAX_ATTEMPTS_COUNTED - 1) + 1,
         )
     dead = 0
     for intent_id, attempts, error in failed:
-        attempts += 1
+        attempts = min(attempts, MAX_ATTEMPTS_COUNTED - 1) + 1
         status = OutboxMessage.PENDING
         if attempts >= settings.max_attempts:
             status = OutboxMessage.DEAD
@@ -127,6 +136,13 @@ def record(
             last_error=describe(error),
             next_attempt_at=now + timedelta(seconds=settings.backoff(attempts)),
         )
+    for intent_id, attempts, error in refused:
+        rows.filter(intent_id=intent_id).update(
+            status=OutboxMessage.DEAD,
+            attempts=min(attempts, MAX_ATTEMPTS_COUNTED - 1) + 1,
+            last_error=f"permanent failure, not retried: {describe(error)}",
+        )
+        dead += 1
     retry_at = now + timedelta(seconds=settings.backoff(1))
     for start in range(0, len(untried), CHUNK):
         rows.filter(intent_id__in=untried[start : start + CHUNK]).update(
@@ -145,8 +161,13 @@ def reject(using: str, ids: Sequence[int], reason: str) -> None:
 
 
 def describe(error: BaseException) -> str:
-    """An error as a row's ``last_error`` shows it."""
-    return f"{type(error).__name__}: {error}"
+    """An error as a row's ``last_error`` shows it: type and message, cut at 1,000 characters."""
+    try:
+        message = str(error)
+    except Exception:  # an error that cannot describe itself still gets a row's last_error
+        message = "(its message could not be read)"
+    text = f"{type(error).__name__}: {message}"
+    return text if len(text) <= 1000 else f"{text[:1000]}... ({len(text):,} characters)"
 
 
 __all__ = ["CHUNK", "describe", "prepare", "record", "reject", "write"]
