@@ -489,10 +489,16 @@ def test_prune_deletes_only_old_delivered_rows() -> None:
 # -- manage.py airlock_relay ------------------------------------------------
 
 
-def relay_command(*args: str) -> str:
+def relay_command(*args: str, status: int = 0) -> str:
+    """The command's output; ``status`` is the exit status it must end with."""
     out = StringIO()
-    call_command("airlock_relay", *args, stdout=out, stderr=StringIO())
-    return out.getvalue()
+    if status == 0:
+        call_command("airlock_relay", *args, stdout=out, stderr=StringIO())
+        return out.getvalue()
+    with pytest.raises(CommandError) as caught:
+        call_command("airlock_relay", *args, stdout=out, stderr=StringIO())
+    assert caught.value.returncode == status, caught.value
+    return out.getvalue() + f"\nCommandError: {caught.value}"
 
 
 def test_the_command_relays_once_with_progress_and_a_summary() -> None:
@@ -510,7 +516,12 @@ def test_the_command_reports_stats_as_json() -> None:
     stored(1, 2)
     forged("os.remove")
     Relay().drain()
-    stats = json.loads(relay_command("--stats"))
+    out = relay_command("--stats", status=3)
+    assert out.splitlines()[-1] == (
+        "CommandError: 0 dead and 1 rejected row(s) in the outbox; each has its reason in"
+        " last_error."
+    )
+    stats = json.loads(out.splitlines()[0])
     assert stats == {
         "pending": 0,
         "delivered": 2,
@@ -526,10 +537,91 @@ def test_the_command_prunes_and_retries_dead_rows() -> None:
     OutboxMessage.objects.update(delivered_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
     forged("os.remove")
     Relay().drain()
-    out = relay_command("--once", "--prune", "7d", "--retry-dead")
+    out = relay_command("--once", "--prune", "7d", "--retry-dead", status=3)
     assert "1 dead or rejected row(s) made pending again" in out
     assert "pruned 1 row(s) delivered more than 7 days, 0:00:00 ago" in out
     assert statuses() == ["rejected"]  # retried, and rejected again
+
+
+def test_the_exit_status_says_whether_a_pass_set_rows_aside() -> None:
+    stored(1, 2)
+    assert relay_command("--stats").startswith('{"pending": 2,')
+    relay_command("--once")  # everything delivered
+    stored(3)
+    effects.BROKEN[0] = True
+    relay_command("--once")  # a failed publish waits for a retry: nothing set aside
+    assert relay_command("--stats").startswith('{"pending": 1, "delivered": 2')
+    forged("os.remove")
+    out = relay_command("--once", status=3)
+    assert out.splitlines()[-1] == (
+        "CommandError: this pass set 1 row(s) aside (0 dead, 1 rejected); each has its reason"
+        " in last_error. Fix the cause, then run with --retry-dead."
+    )
+    relay_command("--once")  # a later pass sets nothing aside
+    relay_command("--stats", status=3)  # but the rejected row is still there
+
+
+def test_the_help_documents_the_exit_statuses() -> None:
+    from airlock_django.management.commands.airlock_relay import Command
+
+    text = " ".join(Command().create_parser("manage.py", "airlock_relay").format_help().split())
+    assert "Exit status: 0 when every row it claimed was delivered or waits for a retry;" in text
+    assert "3 when --once set rows aside" in text
+    assert "1 when it could not run" in text
+    assert "--loop exits 0 when stopped by SIGTERM or Ctrl-C" in text
+
+
+def test_a_permanent_failure_is_dead_at_once_and_the_publish_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, "airlock_django.outbox"), airlock.scope():
+        airlock.enqueue(effects.remember, "before")
+        airlock.enqueue(effects.notify_warehouse, order_idd=1)  # not its signature
+        airlock.enqueue(effects.remember, "after")
+    assert effects.CALLS == [(("before",), {}), (("after",), {})]
+    assert statuses() == ["delivered", "dead", "delivered"]
+    dead = rows()[1]
+    assert dead.attempts == 1
+    assert dead.last_error.startswith("permanent failure, not retried: TypeError: ")
+    assert "order_idd" in dead.last_error
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warning.startswith("airlock outbox: 1 of 3 effect(s) were refused by the executor")
+    assert "run `manage.py airlock_relay --retry-dead`" in warning
+
+    # the relay does the same with a row it reads back
+    forged("airtest.effects.notify_warehouse", payload='{"args": [1, 2, 3], "kwargs": {},'
+           ' "options": {}}')  # fmt: skip
+    forged("airtest.effects.remember")
+    tally = Relay().drain()
+    assert (tally.claimed, tally.dead, tally.delivered, tally.failed) == (2, 1, 1, 0)
+    assert statuses()[3:] == ["dead", "delivered"]
+    assert rows()[3].last_error.startswith("permanent failure, not retried: TypeError: ")
+
+
+@pytest.mark.parametrize(
+    ("error", "permanent"),
+    [
+        (TypeError("bad argument"), True),
+        (ValueError("ISO string too short"), True),
+        (KeyError("nope"), True),
+        (OverflowError("date value out of range"), True),
+        (airlock.UsageError("no broker"), True),
+        (ConnectionError("refused"), False),
+        (TimeoutError("timed out"), False),
+        (OSError("unreachable"), False),
+        (RuntimeError("the broker is down"), False),
+    ],
+)
+def test_which_errors_are_permanent(error: BaseException, permanent: bool) -> None:
+    from airlock_django.delivery import is_permanent
+
+    assert is_permanent(error) is permanent
+    wrapped = RuntimeError("a client's own error type, raised from the cause")
+    wrapped.__cause__ = error
+    assert is_permanent(wrapped) is permanent
+    unrelated = RuntimeError("only raised while handling the other")
+    unrelated.__context__ = error
+    assert is_permanent(unrelated) is False
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ and its worker (the ``stack`` fixture) are shared by the suite (conftest.py).
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import uuid
@@ -19,7 +20,9 @@ import kombu
 import psycopg
 import pytest
 from airtest.models import Order
-from django.db import connections
+from celery import Celery
+from django.db import connections, transaction
+from django.test import override_settings
 from django.utils import timezone
 from outbox_stack import (
     QUEUE,
@@ -41,6 +44,7 @@ from outbox_stack import (
     wait_until,
 )
 
+import airlock
 from airlock_django.models import OutboxMessage
 
 pytestmark = [
@@ -369,3 +373,49 @@ def test_a_rolled_back_transaction_publishes_nothing(
             "rolled_back": EFFECTS,
         }
     )
+
+
+# -- 5. a broker outage in outbox mode: one warning line per flush --------------------
+
+
+def test_a_broker_outage_logs_one_warning_line_per_flush(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing is lost, so no traceback at WARNING: one line naming what waits for the relay."""
+    broker = RedisServer(tmp_path / "broker")
+    broker.start()
+    broker.stop()  # a broker of our own, stopped: its port refuses connections
+    app = Celery("outage", broker=broker.url, set_as_current=False)
+    app.conf.broker_transport_options = {"max_retries": 0}  # as docs/durability.md advises
+
+    @app.task(name="airtest.outage.record")
+    def record(label: str) -> None:
+        raise AssertionError("no worker runs in this test")
+
+    settings = {
+        "EXECUTOR": "celery",
+        "SCOPE": "outbox",
+        "OUTBOX": {"TASKS": ["airtest.outage.record"]},
+    }
+    try:
+        with override_settings(AIRLOCK=settings), caplog.at_level(logging.DEBUG):
+            for flush in range(2):
+                with transaction.atomic(), airlock.scope():
+                    for n in range(3):
+                        airlock.enqueue(record, f"{flush}:{n}")
+    finally:
+        app.close()
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname) for r in loud] == [("airlock_django.outbox", "WARNING")] * 2
+    for warning in loud:
+        message = warning.getMessage()
+        assert "\n" not in message
+        assert warning.exc_info is None
+        assert message.startswith("airlock outbox: 3 of 3 effect(s) were not published")
+        assert "the 3 wait in the outbox for `manage.py airlock_relay`" in message
+        assert "OperationalError" in message  # the broker's own error, in one line
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO and r.exc_info]
+    tracebacks = [r for r in caplog.records if r.levelno == logging.DEBUG and r.exc_info]
+    assert [r.name for r in tracebacks] == ["airlock_django.outbox"] * 2
+    assert {r.get_status_display() for r in outbox_rows()} == {"pending"}
+    assert len(outbox_rows()) == 6

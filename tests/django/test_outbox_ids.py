@@ -133,3 +133,32 @@ def test_celery_task_id_is_the_intent_id(client: redis.Redis) -> None:
     messages = [json.loads(raw) for raw in client.lrange(QUEUE, 0, -1)]
     assert [m["headers"]["id"] for m in messages] == [str(row.intent_id)] * 2
     assert {m["headers"]["task"] for m in messages} == {"shop.tasks.send_confirmation"}
+
+
+@pytest.mark.parametrize(
+    ("options", "kwargs", "error"),
+    [
+        ({"countdown": "soon"}, {"order_id": 1}, "TypeError: '<' not supported"),
+        ({"expires": "never"}, {"order_id": 1}, "ValueError: "),
+        ({"compression": "nope"}, {"order_id": 1}, "KeyError: 'nope'"),
+        ({}, {"order_idd": 1}, "unexpected keyword argument 'order_idd'"),
+    ],
+    ids=["countdown", "expires", "compression", "arguments"],
+)
+def test_an_argument_celery_refuses_makes_the_row_dead_at_once(
+    client: redis.Redis, options: dict[str, Any], kwargs: dict[str, Any], error: str
+) -> None:
+    """Refused by the broker client itself: no retry can help, so no backoff either."""
+    import shop_project.celery  # noqa: F401  (the project's Celery app)
+    from shop.tasks import send_confirmation
+
+    with override_settings(AIRLOCK=settings("celery", [])), transaction.atomic(), airlock.scope():
+        airlock.enqueue(send_confirmation, _dispatch_options={**options, "queue": QUEUE}, **kwargs)
+        airlock.enqueue(send_confirmation, _dispatch_options={"queue": QUEUE}, order_id=2)
+    refused, sent = OutboxMessage.objects.order_by("id")
+    assert (refused.get_status_display(), refused.attempts) == ("dead", 1)
+    assert refused.last_error.startswith("permanent failure, not retried: ")
+    assert error in refused.last_error
+    assert (sent.get_status_display(), sent.attempts) == ("delivered", 1)
+    messages = [json.loads(raw) for raw in client.lrange(QUEUE, 0, -1)]
+    assert [m["headers"]["id"] for m in messages] == [str(sent.intent_id)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from airlock import DispatchError, Intent, UsageError
@@ -18,6 +19,32 @@ from airlock_django.conf import OutboxSettings
 from airlock_django.store import describe, record
 
 logger = logging.getLogger("airlock_django.outbox")
+
+#: Set while the outbox publishes in this context (thread, asyncio task).
+_publishing: ContextVar[bool] = ContextVar("airlock_django_outbox_publishing", default=False)
+
+
+class _OutboxReportsItself(logging.Filter):
+    """Keeps airlock's report of a failed dispatch out of the logs while the outbox publishes.
+
+    ``airlock.executors.dispatch`` logs every ``DispatchError`` at ERROR with
+    its traceback, rightly where a failure loses the effect. The outbox has
+    the effect safe in its table, so it reports a failed publish itself: one
+    WARNING saying how many effects wait for the relay, the traceback at
+    DEBUG. Only that record, and only in the context that publishes, is held
+    back.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            _publishing.get()
+            and isinstance(record.args, tuple)
+            and len(record.args) == 1
+            and isinstance(record.args[0], DispatchError)
+        )
+
+
+logging.getLogger("airlock").addFilter(_OutboxReportsItself())
 
 
 #: Errors that say the message itself is wrong (its arguments or options), not the broker:
@@ -81,6 +108,19 @@ def publish(stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any) -> Publis
         by_intent[id(intent)] = intent_id
         intents.append(intent)
     outcome = Published([], [], [], [])
+    token = _publishing.set(True)
+    try:
+        _publish(intents, executor, by_intent, outcome)
+    finally:
+        _publishing.reset(token)
+    for _, error in (*outcome.refused, *outcome.failed):
+        logger.debug("airlock outbox: the publish failed", exc_info=error)
+    return outcome
+
+
+def _publish(
+    intents: list[Intent], executor: Any, by_intent: dict[int, uuid.UUID], outcome: Published
+) -> None:
     while intents:
         try:
             dispatch(intents, executor, keep_going=False)
@@ -100,7 +140,6 @@ def publish(stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any) -> Publis
         else:
             outcome.delivered.extend(by_intent[id(i)] for i in intents)
             break
-    return outcome
 
 
 def deliver_fast(
@@ -115,12 +154,13 @@ def deliver_fast(
     if waiting:
         logger.warning(
             "airlock outbox: %d of %d effect(s) were not published after the commit (%d failed,"
-            " %d not tried after that); their rows stay pending and `manage.py airlock_relay`"
-            " retries them. First error: %s",
+            " %d not tried after that); the %d wait in the outbox for `manage.py"
+            " airlock_relay`, which retries them. First error: %s",
             waiting,
             len(stored),
             len(published.failed),
             len(published.untried),
+            waiting,
             first,
         )
     if published.refused:

@@ -19,6 +19,9 @@ _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 #: How often ``--loop --prune`` prunes again.
 PRUNE_EVERY = 3600.0
+#: The exit status of a pass that set rows aside (dead or rejected), and of ``--stats``
+#: finding any: they need a person, and a cron job or a Kubernetes Job can say so.
+SET_ASIDE = 3
 
 
 def parse_age(value: str) -> timedelta:
@@ -35,6 +38,12 @@ class Command(BaseCommand):
     help = (
         "Publish airlock outbox rows that were not delivered right after their commit"
         " (process crash, broker down). Safe to run as several processes on PostgreSQL."
+        f" Exit status: 0 when every row it claimed was delivered or waits for a retry;"
+        f" {SET_ASIDE} when --once set rows aside (dead: a permanent failure or the last"
+        f" attempt; rejected: a row it cannot read or may not run), or when --stats finds"
+        f" dead or rejected rows; 1 when it could not run (a bad option, the database"
+        f" unreachable with --once); 2 for a command line it does not understand. --loop"
+        f" exits 0 when stopped by SIGTERM or Ctrl-C."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -86,7 +95,14 @@ class Command(BaseCommand):
             using=options["database"], batch_size=options["batch_size"], settings=settings
         )
         if options["stats"]:
-            self.stdout.write(json.dumps(relay.stats()))
+            stats = relay.stats()
+            self.stdout.write(json.dumps(stats))
+            if stats["dead"] or stats["rejected"]:
+                raise CommandError(
+                    f"{stats['dead']} dead and {stats['rejected']} rejected row(s) in the"
+                    f" outbox; each has its reason in last_error.",
+                    returncode=SET_ASIDE,
+                )
             return
         verbosity: int = options["verbosity"]
         if options["retry_dead"]:
@@ -109,6 +125,13 @@ class Command(BaseCommand):
         else:
             total = self._loop(relay, options["interval"], prune_age, progress, verbosity)
         self._summary(relay, total, verbosity)
+        if options["once"] and (total.dead or total.rejected):
+            raise CommandError(
+                f"this pass set {total.dead + total.rejected} row(s) aside ({total.dead} dead,"
+                f" {total.rejected} rejected); each has its reason in last_error. Fix the"
+                f" cause, then run with --retry-dead.",
+                returncode=SET_ASIDE,
+            )
 
     def _loop(
         self,
