@@ -33,9 +33,11 @@ from outbox_stack import (
     check_runs,
     child,
     finish,
+    free_port,
     label_of,
     outbox_rows,
     project_env,
+    python,
     relay,
     sleep_until,
     spawn,
@@ -275,6 +277,18 @@ def test_a_broker_that_is_down_is_tried_once_per_flush(stack: Stack, tmp_path: P
 RACE_ROWS = 2000
 
 
+def connection_params() -> dict[str, Any]:
+    """psycopg's arguments for a connection of our own to the test database."""
+    database = connections["default"].settings_dict
+    return {
+        "dbname": database["NAME"],
+        "user": database["USER"],
+        "password": database["PASSWORD"],
+        "host": database["HOST"],
+        "port": database["PORT"],
+    }
+
+
 def test_two_relays_racing_publish_each_row_once(
     stack: Stack, outbox_figures: list[dict[str, Any]]
 ) -> None:
@@ -293,14 +307,7 @@ def test_two_relays_racing_publish_each_row_once(
         )
         for n in range(RACE_ROWS)
     )
-    database = connections["default"].settings_dict
-    params = {
-        "dbname": database["NAME"],
-        "user": database["USER"],
-        "password": database["PASSWORD"],
-        "host": database["HOST"],
-        "port": database["PORT"],
-    }
+    params = connection_params()
     relays: list[subprocess.Popen[str]] = []
     try:
         # Hold the table so that both relays queue up on their first SELECT ... FOR UPDATE
@@ -419,3 +426,109 @@ def test_a_broker_outage_logs_one_warning_line_per_flush(
     assert [r.name for r in tracebacks] == ["airlock_django.outbox"] * 2
     assert {r.get_status_display() for r in outbox_rows()} == {"pending"}
     assert len(outbox_rows()) == 6
+
+
+# -- 6. PostgreSQL drops the relay's connection --------------------------------------
+
+WAVE = 20
+
+
+def due_rows(label: str, count: int = WAVE) -> list[OutboxMessage]:
+    now = timezone.now()
+    return [
+        OutboxMessage(
+            intent_id=uuid.uuid4(),
+            task=TASK,
+            executor="celery",
+            payload=json.dumps({"args": [f"{label}:{n}"], "kwargs": {}, "options": {}}),
+            enqueued_at=now,
+            next_attempt_at=now,
+        )
+        for n in range(count)
+    ]
+
+
+def test_the_looping_relay_survives_pg_terminate_backend(
+    stack: Stack, outbox_figures: list[dict[str, Any]]
+) -> None:
+    """Killed while idle between passes, and while waiting to claim: it reconnects, loses nothing.
+
+    The relay's connection is told apart from every other by its application_name
+    (libpq reads PGAPPNAME). After each kill a new wave of rows is committed, and
+    all of them must reach the worker exactly once.
+    """
+    name = f"airlock-relay-{uuid.uuid4().hex[:8]}"
+    env = {**stack.env, "PGAPPNAME": name}
+    looping = spawn(env, "-m", "django", "airlock_relay", "--loop", "--interval", "0.1")
+    kills = 0
+    try:
+        with psycopg.connect(**connection_params(), autocommit=True) as killer:
+
+            def backends(state: str = "%") -> list[int]:
+                assert looping.poll() is None, "the relay exited"
+                found = killer.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
+                    " AND coalesce(wait_event_type, '') LIKE %s",
+                    (name, state),
+                ).fetchall()
+                return [pid for (pid,) in found]
+
+            def all_delivered() -> bool:
+                assert looping.poll() is None, "the relay exited"
+                return not OutboxMessage.objects.exclude(status=OutboxMessage.DELIVERED).exists()
+
+            def kill() -> None:
+                nonlocal kills
+                (pid,) = backends()
+                killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                kills += 1
+
+            OutboxMessage.objects.bulk_create(due_rows("before"))
+            wait_until(all_delivered, "the first wave delivered")
+            for trial in range(3):  # between passes: the next query finds the connection gone
+                wait_until(lambda: len(backends()) == 1, "the relay connected")
+                kill()
+                OutboxMessage.objects.bulk_create(due_rows(f"idle{trial}"))
+                wait_until(all_delivered, f"wave idle{trial} delivered")
+            for trial in range(2):  # while its claim waits for a table lock
+                with psycopg.connect(**connection_params()) as gate:
+                    gate.execute("LOCK TABLE airlock_outbox IN EXCLUSIVE MODE")
+                    wait_until(lambda: len(backends("Lock")) == 1, "the relay waiting to claim")
+                    kill()
+                OutboxMessage.objects.bulk_create(due_rows(f"locked{trial}"))
+                wait_until(all_delivered, f"wave locked{trial} delivered")
+        stop(looping)
+        ((returncode, out, err),) = finish([looping])
+    finally:
+        if looping.poll() is None:
+            finish([looping])
+    counts, output = summary(returncode, out, err)
+    warnings = [line for line in err.splitlines() if "lost the connection" in line]
+    assert len(warnings) == kills == 5, output
+    assert all(w.startswith("airlock relay: lost the connection to database") for w in warnings)
+    assert "Traceback" not in err, output
+    rows = outbox_rows()
+    assert len(rows) == 6 * WAVE
+    assert {(r.get_status_display(), r.attempts) for r in rows} == {("delivered", 1)}
+    ran, twice = check_runs(rows, stack.events.drain(stack.worker))
+    assert (ran, twice) == (6 * WAVE, 0)
+    assert counts["delivered"] == 6 * WAVE, output
+    outbox_figures.append(
+        {
+            "scenario": "relay's PostgreSQL backend terminated (3 idle, 2 claiming)",
+            "trials": kills,
+            "committed": len(rows),
+            "delivered": ran,
+            "duplicates": twice,
+        }
+    )
+
+
+def test_a_relay_pass_without_its_database_exits_1_with_one_line(stack: Stack) -> None:
+    port = free_port()  # nothing listens there
+    env = {**stack.env, "AIRLOCK_TEST_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{port}/x"}
+    done = python(env, "-m", "django", "airlock_relay", "--once")
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("CommandError: the outbox's database 'default' cannot be used:")
+    assert "OperationalError" in line

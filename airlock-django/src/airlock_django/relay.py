@@ -9,16 +9,17 @@ SQLite, run one relay.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import Case, Count, F, Min, QuerySet, TextField, When
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -30,6 +31,8 @@ from airlock_django.delivery import publish
 from airlock_django.models import OutboxMessage
 from airlock_django.references import find_executor, find_task
 from airlock_django.store import CHUNK, describe, record, reject
+
+logger = logging.getLogger("airlock_django.relay")
 
 
 @dataclass
@@ -227,13 +230,34 @@ class Relay:
         """Drain, wait ``interval`` seconds, drain again, until ``stop`` is set.
 
         ``stop`` is checked between batches: the batch in hand is finished and
-        recorded first.
+        recorded first. When the database connection is lost (a restart, a
+        failover, ``pg_terminate_backend``), the batch in hand rolls back with
+        it (its rows stay pending, for the next claim) and the loop reconnects,
+        waiting ``RECONNECT_FIRST`` seconds, then twice as long after each
+        failed attempt up to ``RECONNECT_MAX``. Each outage logs one WARNING
+        when it starts and one INFO line when it ends; the tracebacks go to
+        DEBUG.
         """
         total = Tally()
+        outage = Outage(self.using)
+
+        def counted(tally: Tally) -> None:  # batches of a pass that loses the database count too
+            outage.over()  # a batch went through: the database is back
+            total.add(tally)
+            if on_batch is not None:
+                on_batch(tally)
+
         while not stop.is_set():
-            if between_passes is not None:
-                between_passes()
-            total.add(self.drain(on_batch, stop))
+            try:
+                if between_passes is not None:
+                    between_passes()
+                self.drain(counted, stop)
+            except (OperationalError, InterfaceError) as exc:
+                with suppress(DatabaseError):  # the connection is broken: forget it
+                    connections[self.using].close()
+                stop.wait(outage.failed(exc))
+                continue
+            outage.over()
             stop.wait(interval)
         return total
 
@@ -271,6 +295,54 @@ class Relay:
         if oldest["due"] is not None:
             overdue = max((timezone.now() - oldest["due"]).total_seconds(), 0.0)
         return {**counts, "oldest_overdue_seconds": round(overdue, 3)}
+
+
+#: Seconds before the first reconnection attempt after the database connection is lost.
+RECONNECT_FIRST = 0.5
+#: The longest wait between two reconnection attempts.
+RECONNECT_MAX = 30.0
+
+
+class Outage:
+    """The relay's view of one loss of the database: when it began, how long to wait next."""
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+        self.began: float | None = None
+        self.attempts = 0
+        self.delay = RECONNECT_FIRST
+
+    def failed(self, error: BaseException) -> float:
+        """Note a failed pass; return the seconds to wait before the next attempt."""
+        if self.began is None:
+            self.began = time.monotonic()
+            self.attempts = 0
+            self.delay = RECONNECT_FIRST
+            logger.warning(
+                "airlock relay: lost the connection to database %r (%s); reconnecting, first"
+                " after %gs, then backing off up to every %gs. Rows of the batch in hand"
+                " stay pending.",
+                self.using,
+                " ".join(describe(error).split()),
+                RECONNECT_FIRST,
+                RECONNECT_MAX,
+            )
+        else:
+            self.delay = min(self.delay * 2, RECONNECT_MAX)
+        self.attempts += 1
+        logger.debug("airlock relay: database pass failed", exc_info=error)
+        return self.delay
+
+    def over(self) -> None:
+        """A pass went through: end the outage, if there was one."""
+        if self.began is not None:
+            logger.info(
+                "airlock relay: database %r is back after %.1fs (%d failed pass(es)).",
+                self.using,
+                time.monotonic() - self.began,
+                self.attempts,
+            )
+            self.began = None
 
 
 def _payload_of(row: OutboxMessage) -> object:

@@ -11,9 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from airlock_django.conf import outbox_settings
 from airlock_django.relay import Relay, Tally
+from airlock_django.store import describe
 
 _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -94,6 +96,15 @@ class Command(BaseCommand):
         relay = Relay(
             using=options["database"], batch_size=options["batch_size"], settings=settings
         )
+        try:
+            self._run(relay, prune_age, options)
+        except DatabaseError as exc:
+            raise CommandError(
+                f"the outbox's database {relay.using!r} cannot be used: "
+                + " ".join(describe(exc).split())
+            ) from exc
+
+    def _run(self, relay: Relay, prune_age: timedelta | None, options: dict[str, Any]) -> None:
         if options["stats"]:
             stats = relay.stats()
             self.stdout.write(json.dumps(stats))
