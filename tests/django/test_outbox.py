@@ -659,3 +659,93 @@ def test_an_invalid_outbox_setting_is_reported_by_the_checks() -> None:
         "settings.AIRLOCK['OUTBOX']['RETRY_BACKOFF'] must be at most 31,536,000, got nan.",
         "settings.AIRLOCK['OUTBOX']['MAX_ATTEMPTS'] must be a whole number >= 1, got 2.5.",
     ]
+
+
+@pytest.mark.parametrize("relay_after", [0, 0.5])
+def test_a_relay_after_that_races_the_fast_path_is_a_check_warning(relay_after: float) -> None:
+    from django.core.checks import Warning, run_checks
+
+    with override_settings(AIRLOCK=outbox_settings(RELAY_AFTER=relay_after)):
+        messages = run_checks(tags=["airlock"])
+        # a warning, not an error: the outbox works, with duplicates
+        with airlock.scope():
+            airlock.enqueue(effects.remember, "works")
+    assert [(type(m), m.id) for m in messages] == [(Warning, "airlock.W003")]
+    assert f"settings.AIRLOCK['OUTBOX']['RELAY_AFTER'] is {relay_after}" in messages[0].msg
+    assert "goes out twice" in messages[0].msg
+    assert "Keep RELAY_AFTER at 1 second or more" in (messages[0].hint or "")
+    assert effects.CALLS == [(("works",), {})]
+    with override_settings(AIRLOCK=outbox_settings(RELAY_AFTER=1)):
+        assert run_checks(tags=["airlock"]) == []
+
+
+# -- invalid settings fail closed ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("broken", "named"),
+    [
+        ({"OUTBOX": {"RELAY_AFTER": -1}}, "settings.AIRLOCK['OUTBOX']['RELAY_AFTER']"),
+        ({"OUTBOX": {"MAX_ATTEMPT": 3}}, "unknown key 'MAX_ATTEMPT'"),
+        ({"OUTBOX": ["TASKS"]}, "settings.AIRLOCK['OUTBOX'] must be a dict"),
+        ({"EXECUTOR": "celry"}, "airlock.E003: settings.AIRLOCK['EXECUTOR'] is invalid"),
+        ({"POLICY": "allow_some"}, "airlock.E004: settings.AIRLOCK['POLICY'] is invalid"),
+    ],
+    ids=["relay_after", "unknown key", "not a dict", "executor", "policy"],
+)
+def test_invalid_settings_roll_the_transaction_back_instead_of_committing_without_rows(
+    broken: dict[str, Any], named: str
+) -> None:
+    def checkout() -> None:
+        with transaction.atomic():
+            Order.objects.create(number="M-1")
+            with airlock.scope():
+                airlock.enqueue(effects.remember, "never")
+
+    with override_settings(AIRLOCK={**outbox_settings(), **broken}):
+        assert airlock.get_configuration()["scope_cls"] is OutboxScope
+        with pytest.raises(airlock.DispatchError) as caught:
+            checkout()
+    assert not Order.objects.filter(number="M-1").exists()  # rolled back, with its effects
+    assert rows() == []
+    assert effects.CALLS == []
+    ((intent, error),) = caught.value.failed
+    assert intent.args == ("never",)
+    assert named in str(error)
+    assert "python manage.py check" in str(error)
+
+
+# -- the admin ------------------------------------------------------------------------
+
+
+def test_the_admin_shows_the_outbox_and_changes_nothing(client: Any) -> None:
+    from django.contrib.auth.models import User
+
+    stored(1)
+    forged("os.remove")
+    Relay().drain()
+    pending = forged("airtest.effects.remember")
+    before = [(r.pk, r.status, r.attempts, r.last_error) for r in rows()]
+    client.force_login(User.objects.create_superuser("admin", "admin@example.com", "pw"))
+    page = "/admin/airlock/outboxmessage/"
+
+    listing = client.get(page)
+    assert listing.status_code == 200
+    assert b"os.remove" in listing.content
+    assert b"delete_selected" not in listing.content  # no bulk delete action offered
+    detail = client.get(f"{page}{pending.pk}/change/")
+    assert detail.status_code == 200  # shown read-only
+    assert b'name="_save"' not in detail.content
+
+    assert client.get(f"{page}add/").status_code == 403
+    assert client.post(f"{page}add/", {"task": "os.system"}).status_code == 403
+    assert client.get(f"{page}{pending.pk}/delete/").status_code == 403
+    assert client.post(f"{page}{pending.pk}/delete/", {"post": "yes"}).status_code == 403
+    changed = client.post(f"{page}{pending.pk}/change/", {"status": 1, "task": "os.system"})
+    assert changed.status_code == 403
+    bulk = client.post(
+        page,
+        {"action": "delete_selected", "_selected_action": [r.pk for r in rows()], "post": "yes"},
+    )
+    assert bulk.status_code in (200, 302)
+    assert [(r.pk, r.status, r.attempts, r.last_error) for r in rows()] == before

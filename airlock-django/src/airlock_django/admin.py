@@ -1,4 +1,10 @@
-"""The outbox in Django's admin: read-only, filterable by status, for operators."""
+"""The outbox in Django's admin: read-only, filterable by status, for operators.
+
+Read-only for everyone, superusers included: no add, no change, no delete
+(and so no "delete selected" action). A row deleted by hand is an effect lost
+without a trace; a dead row is made pending again with ``manage.py
+airlock_relay --retry-dead``.
+"""
 
 from __future__ import annotations
 
@@ -30,4 +36,8 @@ class OutboxMessageAdmin(_ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Status changes go through the relay (``--retry-dead``), not by hand."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """A pending row deleted is an effect lost; delivered rows go with ``--prune``."""
         return False

@@ -13,6 +13,8 @@ Check ids:
 * ``airlock.W001`` ``SCOPE`` is a ``Scope`` that does not wait for the transaction.
 * ``airlock.W002`` a middleware below ``AirlockMiddleware`` has ``process_exception``: it
   could turn a view's exception into a response before airlock sees the exception.
+* ``airlock.W003`` ``OUTBOX["RELAY_AFTER"]`` is so short that the relay races the fast
+  path, and effects go out twice.
 """
 
 from __future__ import annotations

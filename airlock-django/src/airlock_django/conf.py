@@ -211,13 +211,33 @@ def read_outbox_settings(raw: object) -> tuple[OutboxSettings, list[Problem]]:
                     guess + hint,
                 )
             )
-    return OutboxSettings(**values), problems
+    found = OutboxSettings(**values)
+    if found.relay_after < RACING_FAST_PATH:
+        problems.append(
+            Problem(
+                "airlock.W003",
+                f"settings.AIRLOCK['OUTBOX']['RELAY_AFTER'] is {found.relay_after!r}: a relay may"
+                f" claim a row while the process that committed it is still publishing it on"
+                f" the fast path, and then the effect goes out twice (at 0, about one effect"
+                f" in three did under load).",
+                f"Keep RELAY_AFTER at {RACING_FAST_PATH:g} second or more, well above the time"
+                f" one publish takes (the default is 10); the relay still takes over a row"
+                f" that a crash left behind, RELAY_AFTER seconds after its commit.",
+                serious=False,
+            )
+        )
+    return found, problems
+
+
+#: ``RELAY_AFTER`` below this many seconds races the fast path (``airlock.W003``).
+RACING_FAST_PATH = 1.0
 
 
 def outbox_settings() -> OutboxSettings:
     """The outbox settings in force; ``ImproperlyConfigured`` if they are invalid."""
     raw = getattr(settings, SETTING, None)
     found, problems = read_outbox_settings(raw.get("OUTBOX") if isinstance(raw, Mapping) else None)
+    problems = [p for p in problems if p.serious]
     if problems:
         raise ImproperlyConfigured(
             "; ".join(p.message for p in problems) + " Run `python manage.py check` for hints."
@@ -333,9 +353,13 @@ class MisconfiguredExecutor:
 
     def __call__(self, intent: Intent) -> None:
         """Refuse to dispatch, naming the check ids to look up."""
+        raise self.refusal(f"so {intent!r} was not dispatched")
+
+    def refusal(self, consequence: str) -> ImproperlyConfigured:
+        """The error to raise: the check ids, the first problem, ``consequence``."""
         ids = ", ".join(dict.fromkeys(p.check_id for p in self.problems))
-        raise ImproperlyConfigured(
-            f"settings.AIRLOCK is invalid ({ids}), so {intent!r} was not dispatched."
+        return ImproperlyConfigured(
+            f"settings.AIRLOCK is invalid ({ids}: {self.problems[0].message}), {consequence}."
             f" Run `python manage.py check` for the details."
         )
 
@@ -349,14 +373,19 @@ def configure_from_settings() -> list[Problem]:
     The setting is the whole configuration: it replaces whatever
     ``airlock.configure()`` set before (call ``configure()`` afterwards to
     adjust it). Without ``AIRLOCK`` the scope class still becomes
-    ``DjangoScope``. With a serious problem, scopes are ``DjangoScope`` and the
-    executor is a ``MisconfiguredExecutor``.
+    ``DjangoScope``. With a serious problem the executor is a
+    ``MisconfiguredExecutor``, and the scope class the one configured if it is a
+    ``DjangoScope`` (so that an outbox scope still refuses inside the
+    transaction, which then rolls back), else ``DjangoScope``.
     """
     arguments, problems = read_settings()
     serious = [p for p in problems if p.serious]
     airlock.reset_configuration()
     if serious:
-        airlock.configure(scope_cls=DjangoScope, executor=MisconfiguredExecutor(serious))
+        scope_cls = arguments.get("scope_cls")
+        if not (isinstance(scope_cls, type) and issubclass(scope_cls, DjangoScope)):
+            scope_cls = DjangoScope
+        airlock.configure(scope_cls=scope_cls, executor=MisconfiguredExecutor(serious))
     else:
         airlock.configure(**arguments)
     return problems

@@ -19,10 +19,11 @@ import logging
 from functools import partial
 from typing import Literal
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, transaction
 
 from airlock import DispatchError, Intent, Scope, UsageError
-from airlock_django.conf import outbox_settings
+from airlock_django.conf import MisconfiguredExecutor, outbox_settings
 from airlock_django.delivery import deliver_fast
 from airlock_django.references import executor_name_of
 from airlock_django.scopes import DjangoScope, _CommitMarker, _marker_of, _report_rolled_back
@@ -39,7 +40,9 @@ class OutboxScope(DjangoScope):
     arguments, keyword arguments and dispatch options must be JSON (options may
     also hold ``datetime`` and ``timedelta`` values); anything else fails the
     flush with ``DispatchError`` before a row is written, as does a task the
-    relay could not find by name. A failed publish is not raised: the row
+    relay could not find by name, or settings that are invalid (``manage.py
+    check`` names them): the transaction the flush runs in then rolls back
+    instead of committing without its rows. A failed publish is not raised: the row
     stays pending and the relay retries it.
     """
 
@@ -87,8 +90,16 @@ class OutboxScope(DjangoScope):
             _warn_late_flush(self)
         if not kept:
             return
-        settings = outbox_settings()
         executor = self.executor
+        try:
+            settings = outbox_settings()
+            if isinstance(executor, MisconfiguredExecutor):
+                raise executor.refusal(
+                    "and the outbox stores no effect while it is: the transaction must roll back"
+                    " rather than commit without them"
+                )
+        except ImproperlyConfigured as exc:
+            raise DispatchError([], [(intent, exc) for intent in kept], []) from exc
         try:
             executor_name = executor_name_of(executor, self._executor_given)
         except UsageError as exc:

@@ -3,3 +3,4 @@
 from airtest.settings import *  # noqa: F403
 
 INSTALLED_APPS = ["airtest"]
+MIDDLEWARE = ["airlock.integrations.django.AirlockMiddleware"]

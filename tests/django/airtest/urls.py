@@ -1,9 +1,11 @@
 import checkout_view
+from django.contrib import admin
 from django.urls import path
 
 from airtest import views
 
 urlpatterns = [
+    path("admin/", admin.site.urls),
     path("checkout/", views.checkout),
     path("checkout/partial/", views.checkout_with_failed_step),
     path("checkout/rollback/", views.checkout_marked_for_rollback),
