@@ -31,10 +31,12 @@ def fresh_effects() -> Iterator[list[tuple[str, int, bool]]]:
 
     effects.SENT.clear()
     effects.CALLS.clear()
+    effects.WITNESSED.clear()
     effects.BROKEN[0] = False
     yield effects.SENT
     effects.SENT.clear()
     effects.CALLS.clear()
+    effects.WITNESSED.clear()
     import airlock
 
     assert airlock.get_current_scope() is None, "a test left a scope open"

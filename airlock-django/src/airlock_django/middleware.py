@@ -1,4 +1,11 @@
-"""``AirlockMiddleware``: one scope per request, flushed only for a response that succeeded."""
+"""``AirlockMiddleware``: one scope per request, flushed only for a response that succeeded.
+
+With the outbox and ``ATOMIC_REQUESTS``, the request's transaction is opened
+here (in ``process_view``, for exactly the views Django would make atomic) and
+committed after the scope has flushed, so that the effects' rows are part of
+the same commit as the view's writes. Django's own atomic block around the
+view then becomes a savepoint inside it.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +17,21 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import got_request_exception
+from django.db import connections, transaction
 from django.http import HttpRequest, HttpResponseBase
 
 import airlock
 from airlock import DispatchError, Scope
+from airlock_django.outbox import OutboxScope
 
 logger = logging.getLogger("airlock_django")
 
 #: Attribute set on a request once an exception was raised while handling it.
 EXCEPTION_ATTRIBUTE = "_airlock_exception"
+#: Attribute holding the request's scope, for ``process_view``.
+SCOPE_ATTRIBUTE = "_airlock_scope"
+#: Attribute holding the atomic block the middleware opened for the request, if any.
+TRANSACTION_ATTRIBUTE = "_airlock_transaction"
 
 
 def _remember_exception(sender: object, request: HttpRequest | None = None, **kwargs: Any) -> None:
@@ -46,6 +59,13 @@ class AirlockMiddleware:
 
     Works in sync and async stacks. In the async stack the flush runs in
     Django's sync thread (``sync_to_async``), next to the ORM.
+
+    When the scope is an ``OutboxScope`` and its database has
+    ``ATOMIC_REQUESTS``, the request's transaction is the middleware's own:
+    opened before the view (unless the view is ``non_atomic_requests``),
+    committed after the flush has written the rows, so the view's writes and
+    its effects commit together; an exception that propagates rolls it back,
+    and so does a flush that cannot store the effects (the error propagates).
     """
 
     sync_capable = True
@@ -71,33 +91,81 @@ class AirlockMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         scope = self.open_scope(request).enter()
+        setattr(request, SCOPE_ATTRIBUTE, scope)
         try:
             response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
-        except BaseException:
+        except BaseException as error:
             self._close(scope, request, None)
+            _end_transaction(request, error)
             raise
         if not self._close(scope, request, response):
+            _end_transaction(request, None)
             return response
         try:
             scope.flush()
         except DispatchError as error:
+            if _end_transaction(request, error):
+                raise
             return self.dispatch_failed(request, response, error)
+        except BaseException as error:
+            _end_transaction(request, error)
+            raise
+        _end_transaction(request, None)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         scope = self.open_scope(request).enter()
+        setattr(request, SCOPE_ATTRIBUTE, scope)
+        end = sync_to_async(_end_transaction, thread_sensitive=True)
         try:
             response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
-        except BaseException:
+        except BaseException as error:
             self._close(scope, request, None)
+            await end(request, error)
             raise
         if not self._close(scope, request, response):
+            await end(request, None)
             return response
         try:
             await sync_to_async(scope.flush, thread_sensitive=True)()
         except DispatchError as error:
+            if await end(request, error):
+                raise
             return self.dispatch_failed(request, response, error)
+        except BaseException as error:
+            await end(request, error)
+            raise
+        await end(request, None)
         return response
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
+        """Open the request's transaction here when the outbox must write into it.
+
+        Only for an ``OutboxScope`` whose database has ``ATOMIC_REQUESTS``, and
+        only for a view Django would make atomic: not one marked
+        ``non_atomic_requests`` for that database, not an async view (Django
+        refuses those under ``ATOMIC_REQUESTS``).
+        """
+        scope = getattr(request, SCOPE_ATTRIBUTE, None)
+        if not isinstance(scope, OutboxScope) or getattr(request, TRANSACTION_ATTRIBUTE, None):
+            return
+        alias = scope.using
+        if not connections[alias].settings_dict.get("ATOMIC_REQUESTS"):
+            return
+        # Django's own marker of transaction.non_atomic_requests, as make_view_atomic reads it
+        if alias in getattr(view_func, "_non_atomic_requests", set()):
+            return
+        if iscoroutinefunction(view_func):
+            return
+        block = transaction.atomic(using=alias)
+        block.__enter__()
+        setattr(request, TRANSACTION_ATTRIBUTE, block)
 
     def _close(self, scope: Scope, request: HttpRequest, response: HttpResponseBase | None) -> bool:
         """Leave the request's scope; discard it and return False unless it should flush.
@@ -134,3 +202,19 @@ class AirlockMiddleware:
         response goes out unchanged.
         """
         return response
+
+
+def _end_transaction(request: HttpRequest, error: BaseException | None) -> bool:
+    """Commit the transaction ``process_view`` opened, or roll it back after ``error``.
+
+    Returns whether there was one.
+    """
+    block: Any = getattr(request, TRANSACTION_ATTRIBUTE, None)
+    if block is None:
+        return False
+    setattr(request, TRANSACTION_ATTRIBUTE, None)
+    if error is None:
+        block.__exit__(None, None, None)
+    else:
+        block.__exit__(type(error), error, error.__traceback__)
+    return True

@@ -45,3 +45,17 @@ def remember(*args: object, **kwargs: object) -> None:
 
 
 CALLS: list[tuple[tuple[object, ...], dict[str, object]]] = []
+
+
+#: What another connection saw right after a commit: (orders, outbox rows), per commit.
+WITNESSED: list[tuple[int, int]] = []
+
+
+def witness() -> None:
+    """An on-commit callback: count the committed orders and outbox rows from outside."""
+    from airlock_django.models import OutboxMessage
+    from airtest.models import Order
+
+    WITNESSED.append(
+        (Order.objects.using("observer").count(), OutboxMessage.objects.using("observer").count())
+    )
