@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import django
 import pytest
@@ -14,6 +18,8 @@ import airlock_django
 from airlock_django import AirlockMiddleware, DjangoScope
 from airlock_django.apps import AirlockDjangoConfig
 
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 NEEDS_TASKS = pytest.mark.skipif(
     django.VERSION < (6, 0),
     reason=f"django.tasks arrived in Django 6.0; this is Django {django.get_version()}",
@@ -138,3 +144,90 @@ def test_django_tasks_bad_input_is_a_dispatch_error(dummy_backend, task, options
         airlock.enqueue(target, 1, _dispatch_options=options)
     assert message in str(caught.value.failed[0][1])
     assert dummy_backend.results == []
+
+
+# -- a third-party plugin that fails to load ---------------------------------------------
+
+#: airlock-core still raises a plugin's load error at every lookup and in configure(); it
+#: is to record the error instead (issue 16, item 6). Until then Django cannot start.
+NEEDS_RECORDED_LOAD_ERRORS = pytest.mark.xfail(
+    strict=True,
+    reason="airlock-core raises a plugin load error at every lookup instead of recording it",
+)
+
+
+@pytest.fixture
+def broken_plugin(tmp_path: Path) -> dict[str, str]:
+    """An installed distribution whose airlock entry point fails to import; its environment."""
+    info = tmp_path / "airlock_broken_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: airlock-broken-plugin\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text("[airlock]\nbroken = airlock_broken_plugin\n")
+    (tmp_path / "airlock_broken_plugin.py").write_text(
+        'raise ImportError("this plugin needs the frobnicate library")\n'
+    )
+    from django.db import connections
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "airtest.settings",
+        "AIRTEST_DB_NAME": connections["default"].settings_dict["NAME"],
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(HERE), str(ROOT / "examples" / "shop")]),
+    }
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], env=env, cwd=HERE, capture_output=True, text=True, timeout=60
+    )
+
+
+@NEEDS_RECORDED_LOAD_ERRORS
+def test_manage_py_check_reports_the_broken_distribution(broken_plugin: dict[str, str]) -> None:
+    done = run(broken_plugin, "-m", "django", "check")
+    assert done.returncode == 1
+    assert "airlock.E011" in done.stderr
+    assert "'broken' (distribution airlock-broken-plugin)" in done.stderr
+    assert "this plugin needs the frobnicate library" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@NEEDS_RECORDED_LOAD_ERRORS
+@pytest.mark.django_db(transaction=True)
+def test_django_serves_requests_that_do_not_use_the_broken_plugin(
+    broken_plugin: dict[str, str],
+) -> None:
+    request = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "from airtest import effects\n"
+        "response = Client().get('/checkout/')\n"
+        "print(response.status_code, [name for name, _, _ in effects.SENT])\n"
+    )
+    done = run(broken_plugin, "-c", request)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["200", "['notify_warehouse',", "'send_confirmation']"]
+
+
+def test_the_check_names_the_distribution_that_fails_to_load(
+    broken_plugin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In this process: entry points found again with the broken one on the path."""
+    from airlock_django.checks import check_plugins
+    from airlock_django.conf import configure_from_settings
+
+    monkeypatch.syspath_prepend(broken_plugin["PYTHONPATH"].split(os.pathsep)[0])
+    airlock.plugins.reset()
+    try:
+        (error,) = check_plugins()
+    finally:
+        monkeypatch.undo()
+        airlock.plugins.reset()
+        configure_from_settings()
+    assert error.id == "airlock.E011"
+    assert "'broken' (distribution airlock-broken-plugin)" in error.msg
+    assert "this plugin needs the frobnicate library" in error.msg
+    assert "Fix or uninstall" in str(error.hint)
+    assert check_plugins() == []

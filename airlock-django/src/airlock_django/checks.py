@@ -10,6 +10,7 @@ Check ids:
 * ``airlock.E006`` ``SCOPE_KWARGS`` is not a dict or does not suit the scope class.
 * ``airlock.E007`` ``OUTBOX`` is not a dict, or one of its keys is unknown or invalid.
 * ``airlock.E010`` ``AirlockMiddleware`` is in ``MIDDLEWARE`` but the app is not installed.
+* ``airlock.E011`` an installed airlock plugin (entry point) fails to load.
 * ``airlock.W001`` ``SCOPE`` is a ``Scope`` that does not wait for the transaction.
 * ``airlock.W002`` a middleware below ``AirlockMiddleware`` has ``process_exception``: it
   could turn a view's exception into a response before airlock sees the exception.
@@ -27,6 +28,8 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
+import airlock
+from airlock import AirlockError
 from airlock_django.conf import read_settings
 
 TAG = "airlock"
@@ -46,6 +49,26 @@ def check_settings(
         )
         for p in problems
     ]
+
+
+@checks.register(TAG)
+def check_plugins(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Report an installed airlock plugin that fails to load, naming its distribution."""
+    try:
+        airlock.plugins.describe()
+    except AirlockError as exc:
+        return [
+            checks.Error(
+                str(exc),
+                hint="Fix or uninstall the distribution named; what it registers is missing"
+                " until then. `airlock plugins` lists the plugins that load.",
+                obj="airlock plugins",
+                id="airlock.E011",
+            )
+        ]
+    return []
 
 
 @checks.register(TAG)

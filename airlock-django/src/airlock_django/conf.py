@@ -12,7 +12,7 @@ import difflib
 import inspect
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import django
 from django.conf import settings
@@ -245,6 +245,14 @@ def outbox_settings() -> OutboxSettings:
     return found
 
 
+def _installed(kind: Literal["executor", "policy"]) -> str:
+    """The registered names of ``kind``, for a hint; a plugin that fails to load is airlock.E011."""
+    try:
+        return ", ".join(airlock.plugins.names(kind))
+    except AirlockError:
+        return "none while an airlock plugin fails to load, see airlock.E011"
+
+
 def _check_executor(value: object, source: str) -> Problem | None:
     try:
         resolve_executor(value, source=source)
@@ -255,7 +263,7 @@ def _check_executor(value: object, source: str) -> Problem | None:
                 f" this project runs Django {django.get_version()}."
             )
         else:
-            names = ", ".join(airlock.plugins.names("executor"))
+            names = _installed("executor")
             hint = (
                 f"Use an installed executor name ({names}) or a dotted path to an executor,"
                 f" such as {CELERY_EXAMPLE!r}."
@@ -268,7 +276,7 @@ def _check_policy(value: object) -> Problem | None:
     try:
         policy_factory(value, source="settings.AIRLOCK['POLICY']")()
     except AirlockError as exc:
-        names = ", ".join(airlock.plugins.names("policy"))
+        names = _installed("policy")
         return Problem(
             "airlock.E004",
             f"settings.AIRLOCK['POLICY'] is invalid: {exc}",
