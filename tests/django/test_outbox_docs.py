@@ -19,13 +19,18 @@ from typing import Any
 
 import pytest
 import redis
-from django.db import connections
-from django.test import override_settings
+from django.db import connections, transaction
+from django.db.models.signals import post_save
+from django.test import Client, override_settings
 from shop.models import Effect, Order
 
 from airlock_django.models import OutboxMessage
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "observer"]),
+    pytest.mark.redis,
+    pytest.mark.postgres,
+]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -88,6 +93,41 @@ def test_settings_checkout_publishes_after_commit_with_the_row_ids(
     assert [r.task for r in rows] == ["shop.tasks.notify_warehouse", "shop.tasks.send_confirmation"]
     assert {r.get_status_display() for r in rows} == {"delivered"}
     assert json.loads(rows[0].payload)["kwargs"] == {"order_id": order.pk}
+    assert published(celery_queue) == [(r.task, str(r.intent_id)) for r in rows]
+
+
+def test_atomic_requests_make_an_ordinary_view_durable(
+    celery_queue: redis.Redis, client: Client
+) -> None:
+    """The settings of the page, and its view: the rows are in the view's commit."""
+    namespace: dict[str, Any] = {}
+    exec((EXAMPLES / "settings_atomic_requests.py").read_text(), namespace)
+    assert namespace["MIDDLEWARE"][-1] == "airlock.integrations.django.AirlockMiddleware"
+    at_commit: list[tuple[int, int]] = []
+
+    def witness(instance: Order, created: bool, **kwargs: Any) -> None:
+        def seen() -> None:  # from another connection, right after the COMMIT
+            orders = Order.objects.using("observer").filter(pk=instance.pk).count()
+            at_commit.append((orders, OutboxMessage.objects.using("observer").count()))
+
+        if created:
+            transaction.on_commit(seen)
+
+    connection = connections["default"]
+    connection.settings_dict["ATOMIC_REQUESTS"] = namespace["DATABASES"]["default"][
+        "ATOMIC_REQUESTS"
+    ]
+    post_save.connect(witness, sender=Order)
+    try:
+        with override_settings(AIRLOCK=namespace["AIRLOCK"]):
+            response = client.post("/docs/place-order/", {"customer": "ada"})
+    finally:
+        post_save.disconnect(witness, sender=Order)
+        connection.settings_dict["ATOMIC_REQUESTS"] = False
+    assert response.status_code == 201
+    assert at_commit == [(1, 2)]  # the order and both rows, in one commit
+    rows = list(OutboxMessage.objects.order_by("id"))
+    assert {r.get_status_display() for r in rows} == {"delivered"}
     assert published(celery_queue) == [(r.task, str(r.intent_id)) for r in rows]
 
 

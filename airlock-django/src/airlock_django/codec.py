@@ -161,7 +161,7 @@ def decode_options(options: Mapping[str, Any]) -> dict[str, Any]:
     decoded: dict[str, Any] = {}
     for key, value in options.items():
         if isinstance(value, dict) and TAG in value:
-            decoded[key] = _untag(key, value)
+            decoded[key] = _untag(key[:100], value)
         else:
             decoded[key] = value
     return decoded

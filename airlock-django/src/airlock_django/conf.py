@@ -218,8 +218,8 @@ def read_outbox_settings(raw: object) -> tuple[OutboxSettings, list[Problem]]:
                 "airlock.W003",
                 f"settings.AIRLOCK['OUTBOX']['RELAY_AFTER'] is {found.relay_after!r}: a relay may"
                 f" claim a row while the process that committed it is still publishing it on"
-                f" the fast path, and then the effect goes out twice (at 0, about one effect"
-                f" in three did under load).",
+                f" the fast path, and then the effect goes out twice (at 0, many do under"
+                f" load).",
                 f"Keep RELAY_AFTER at {RACING_FAST_PATH:g} second or more, well above the time"
                 f" one publish takes (the default is 10); the relay still takes over a row"
                 f" that a crash left behind, RELAY_AFTER seconds after its commit.",

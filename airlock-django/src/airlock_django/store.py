@@ -156,7 +156,7 @@ def reject(using: str, ids: Sequence[int], reason: str) -> None:
     from airlock_django.models import OutboxMessage
 
     OutboxMessage.objects.using(using).filter(pk__in=ids).update(
-        status=OutboxMessage.REJECTED, last_error=f"rejected: {reason}"
+        status=OutboxMessage.REJECTED, last_error=f"rejected: {_cut(reason)}"
     )
 
 
@@ -166,7 +166,11 @@ def describe(error: BaseException) -> str:
         message = str(error)
     except Exception:  # an error that cannot describe itself still gets a row's last_error
         message = "(its message could not be read)"
-    text = f"{type(error).__name__}: {message}"
+    return _cut(f"{type(error).__name__}: {message}")
+
+
+def _cut(text: str) -> str:
+    """``text``, cut at 1,000 characters: a ``last_error`` stays readable, and bounded."""
     return text if len(text) <= 1000 else f"{text[:1000]}... ({len(text):,} characters)"
 
 

@@ -1,4 +1,5 @@
 import checkout_view
+import place_order
 from django.contrib import admin
 from django.urls import path
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("checkout/async/", views.async_checkout),
     path("failing-effect/", views.failing_effect),
     path("docs/checkout/", checkout_view.checkout_view),
+    path("docs/place-order/", place_order.place_order),
 ]
