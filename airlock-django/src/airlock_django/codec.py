@@ -32,8 +32,8 @@ TAG = "__airlock__"
 #: A ``timedelta`` option may span at most this many seconds either way (about 1,000 years).
 MAX_TIMEDELTA_SECONDS = 1000 * 366 * 86400
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_BRACKET = re.compile(r"[\[\]{}]")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 class UnreadableRow(ValueError):
@@ -138,7 +138,7 @@ def decode_payload(text: object) -> tuple[tuple[Any, ...], dict[str, Any], dict[
             f"the payload is {len(text):,} characters long; a row holds at most"
             f" {MAX_PAYLOAD_CHARS:,}"
         )
-    if nesting(text) > MAX_DEPTH:
+    if text.count("[") + text.count("{") > MAX_DEPTH and nesting(text) > MAX_DEPTH:
         raise UnreadableRow(f"the payload nests deeper than {MAX_DEPTH} levels")
     try:
         payload = json.loads(text, parse_constant=_refuse_constant)
@@ -171,10 +171,12 @@ def nesting(text: str) -> int:
     """How deep lists and objects nest in the JSON ``text`` (an upper bound if it is not JSON).
 
     Counted without parsing, so that a deep payload is refused before the
-    parser recurses into it: brackets inside strings do not count.
+    parser recurses into it: brackets inside strings do not count. (A payload
+    with no more opening brackets than ``MAX_DEPTH`` cannot nest deeper, and
+    ``decode_payload`` does not count it.)
     """
     depth = deepest = 0
-    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+    for bracket in _NOT_BRACKET.sub("", _STRING.sub("", text)):
         if bracket in "[{":
             depth += 1
             deepest = max(deepest, depth)
