@@ -144,6 +144,14 @@ def test_a_row_the_relay_cannot_read_is_rejected_and_the_next_delivered(
     assert effects.CALLS == [(("after",), {})]
 
 
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    tricky = ["[" * 150, '\\"' + "{" * 150, {"key [[[": ["]]]" * 50]}]
+    insert({"payload": payload(tricky)})
+    assert Relay().drain().delivered == 1
+    ((received, _),) = effects.CALLS
+    assert list(received) == tricky
+
+
 def test_the_relay_never_fetches_a_payload_longer_than_a_row_may_hold() -> None:
     """The claim reads a payload's length, not the payload, when it is too long."""
     insert({"payload": payload(["x" * 2_000_000])})
