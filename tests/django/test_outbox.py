@@ -207,7 +207,6 @@ def nested(levels: int) -> list[Any]:
     ("args", "kwargs", "options", "named"),
     [
         ((nested(MAX_DEPTH - 1),), {}, {}, f"deeper than the {MAX_DEPTH} levels an outbox row"),
-        ((nested(2000),), {}, {}, "nests lists and dicts deeper than"),
         ((), {"x": "x" * MAX_PAYLOAD_CHARS}, {}, "an outbox row holds at most 1,000,000"),
         ((), {}, {"headers": {"h": nested(MAX_DEPTH - 2)}}, "dispatch option 'headers'"),
         ((object(),), {}, {}, "args[0] is object"),
@@ -749,3 +748,31 @@ def test_the_admin_shows_the_outbox_and_changes_nothing(client: Any) -> None:
     )
     assert bulk.status_code in (200, 302)
     assert [(r.pk, r.status, r.attempts, r.last_error) for r in rows()] == before
+
+
+class LeavesPending:
+    """A batching executor that sends nothing and says so: every intent stays pending."""
+
+    def __call__(self, intent: airlock.Intent) -> None:
+        raise AssertionError("dispatch_many is used")
+
+    def dispatch_many(self, intents: list[airlock.Intent]) -> None:
+        raise airlock.DispatchError([], [], intents)
+
+
+class LeavesPendingPlugin:
+    @airlock.hookimpl
+    def airlock_register_executors(self) -> dict[str, Any]:
+        return {"leaves_pending": LeavesPending()}
+
+
+def test_intents_an_executor_leaves_pending_wait_untried() -> None:
+    airlock.plugins.register(LeavesPendingPlugin(), name="tests.leaves_pending")
+    try:
+        forged("airtest.effects.remember", executor="leaves_pending")
+        forged("airtest.effects.remember", executor="leaves_pending")
+        tally = Relay().drain()
+    finally:
+        airlock.plugins.unregister("tests.leaves_pending")
+    assert (tally.claimed, tally.untried, tally.delivered, tally.failed) == (2, 2, 0, 0)
+    assert statuses() == ["pending", "pending"]

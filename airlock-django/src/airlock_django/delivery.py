@@ -126,7 +126,7 @@ def _publish(
             dispatch(intents, executor, keep_going=False)
         except DispatchError as exc:
             outcome.delivered.extend(by_intent[id(i)] for i in exc.dispatched)
-            stopped = False
+            stopped = not exc.failed  # the executor left the rest pending: it stopped itself
             for intent, error in exc.failed:
                 if is_permanent(error):
                     outcome.refused.append((by_intent[id(intent)], error))
