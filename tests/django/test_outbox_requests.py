@@ -21,6 +21,7 @@ from airtest import effects
 from airtest.models import Order
 from asgiref.sync import async_to_sync
 from django.db import connections
+from django.http import HttpResponseBase
 from django.test import AsyncClient, Client, override_settings
 from outbox_stack import project_env, python
 
@@ -61,7 +62,10 @@ def test_the_effects_rows_are_in_the_views_commit(atomic_requests: None, client:
 
 
 def test_in_the_async_stack_too(atomic_requests: None) -> None:
-    response = async_to_sync(AsyncClient().get)("/checkout/?witness=1")
+    async def get() -> HttpResponseBase:
+        return await AsyncClient().get("/checkout/?witness=1")
+
+    response = async_to_sync(get)()
     assert response.status_code == 200
     assert effects.WITNESSED == [(1, 2)]
     assert statuses() == ["delivered", "delivered"]
