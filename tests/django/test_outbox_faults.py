@@ -50,6 +50,7 @@ import airlock
 from airlock_django.models import OutboxMessage
 
 pytestmark = [
+    pytest.mark.faults,
     pytest.mark.slow,
     pytest.mark.redis,
     pytest.mark.postgres,

@@ -231,6 +231,7 @@ def test_sqlite_columns_of_the_wrong_type_are_rejected_one_row_at_a_time() -> No
 VALID = 500
 
 
+@pytest.mark.faults
 def test_poison_rows_never_stop_the_relay_process(
     stack: Stack, outbox_figures: list[dict[str, Any]]
 ) -> None:
