@@ -95,10 +95,12 @@ def tests(session: nox.Session, stack: str) -> None:
 
 @nox.session(python="3.13")
 def lint(session: nox.Session) -> None:
-    """Ruff: lint and formatting."""
-    session.install("ruff>=0.8")
+    """Ruff (lint and formatting), then import-linter (airlock-core's layers, public API)."""
+    _install_workspace(session)
+    session.install("ruff>=0.8", "import-linter>=2.1")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(python="3.13")

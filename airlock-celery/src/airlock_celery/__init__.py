@@ -9,7 +9,7 @@ Importing this package does not import Celery; the names that need it load it.
 
 from __future__ import annotations
 
-from airlock.integrations import lazy_exports
+from airlock.plugins import lazy_exports
 from airlock_celery.executor import CeleryExecutor, celery_executor
 
 TYPE_CHECKING = False
