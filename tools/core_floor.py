@@ -85,7 +85,8 @@ def choose(root: Path, targets: list[str], workdir: Path) -> CoreChoice:
     """The airlock-core the oldest stack installs to run ``targets`` (suites or pytest args)."""
     integrations = [d for t in targets if (d := integration_of(root, t)) is not None]
     if not integrations:
-        named = " ".join(t for t in targets if not t.startswith("-")) or "these tests"
+        paths = [t for t in targets if (root / t.split("::")[0]).exists()]
+        named = " ".join(paths) or "these tests"
         return CoreChoice(["-e", CORE], f"{named}: the tree's airlock-core")
     floor = shared_floor(root)
     names = ", ".join(sorted({d.name for d in integrations}))
