@@ -65,22 +65,28 @@ def skipped(root: Path, merge_base: str) -> bool:
     return any(line.strip().lower() == SKIP_VALUE for line in values.splitlines())
 
 
-def missing_fragments(root: Path, changed: set[str]) -> list[Distribution]:
-    """The distributions whose ``src/`` changed with no new note."""
-    missing = []
-    for distribution in distributions(root):
-        folder = distribution.folder.relative_to(root).as_posix()
-        if not any(path.startswith(f"{folder}/src/") for path in changed):
-            continue
-        notes = [
-            path
-            for path in changed
-            if (path.startswith(f"{folder}/changelog.d/") or path == f"{folder}/CHANGELOG.md")
-            and (root / path).is_file()
-        ]
-        if not notes:
-            missing.append(distribution)
-    return missing
+def source_changed(root: Path, changed: set[str]) -> list[Distribution]:
+    """The distributions with a changed file under their ``src/``."""
+    return [
+        distribution
+        for distribution in distributions(root)
+        if any(path.startswith(f"{_folder(root, distribution)}/src/") for path in changed)
+    ]
+
+
+def has_notes(root: Path, distribution: Distribution, changed: set[str]) -> bool:
+    """Whether a fragment of ``distribution`` (or its CHANGELOG.md) is among ``changed``."""
+    folder = _folder(root, distribution)
+    return any(
+        (path.startswith(f"{folder}/changelog.d/") or path == f"{folder}/CHANGELOG.md")
+        and (root / path).is_file()
+        for path in changed
+    )
+
+
+def _folder(root: Path, distribution: Distribution) -> str:
+    """The distribution's folder, relative to the repository, as git writes paths."""
+    return distribution.folder.relative_to(root).as_posix()
 
 
 def render_all(root: Path) -> list[str]:
@@ -119,12 +125,13 @@ def check(root: Path) -> int:
     if not changed:
         print(f"changelog: nothing to compare, no change since {about}; fragments render.")
         return 1 if unreadable else 0
-    missing = missing_fragments(root, changed)
+    touched = source_changed(root, changed)
+    missing = [d for d in touched if not has_notes(root, d, changed)]
     if missing and skipped(root, merge_base):
         print(f"changelog: {SKIP_TRAILER}: {SKIP_VALUE} on a commit since {about}; not required.")
         missing = []
     for distribution in missing:
-        folder = distribution.folder.relative_to(root)
+        folder = _folder(root, distribution)
         print(
             f"changelog: {folder}/src/ changed since {about}, but {folder}/changelog.d/ has no"
             f" new fragment. Add one, e.g.\n"
@@ -133,8 +140,11 @@ def check(root: Path) -> int:
             f"or, for a change users need not hear about, end a commit message with the trailer"
             f" '{SKIP_TRAILER}: {SKIP_VALUE}'."
         )
-    if not missing:
-        print(f"changelog: every distribution changed since {about} has its notes.")
+    if not touched:
+        print(f"changelog: no distribution's src/ changed since {about}.")
+    elif not missing:
+        names = ", ".join(d.name for d in touched)
+        print(f"changelog: changed since {about}, each with its notes: {names}.")
     return 1 if missing or unreadable else 0
 
 

@@ -38,6 +38,15 @@ def test_no_change_since_the_base(branch):
     assert "nothing to compare, no change since main" in output
 
 
+def test_changes_outside_src_need_no_fragment(branch):
+    branch.write("airlock-rq/README.md", "# airlock-rq\n\nReworded.\n")
+    branch.write("docs/new-page.md", "# New\n")
+    branch.commit("Docs and README only")
+    code, output = check(branch)
+    assert code == 0, output
+    assert "no distribution's src/ changed since main" in output
+
+
 def test_a_source_change_without_a_fragment_fails(branch):
     change_rq_source(branch)
     branch.commit("Change airlock-rq")
@@ -75,7 +84,7 @@ def test_a_fragment_satisfies_the_check(branch):
     branch.commit("Change airlock-rq, with its note")
     code, output = check(branch)
     assert code == 0, output
-    assert "every distribution changed since main has its notes" in output
+    assert "changed since main, each with its notes: airlock-rq." in output
 
 
 def test_the_fragment_must_be_the_changed_distribution_s(branch):
