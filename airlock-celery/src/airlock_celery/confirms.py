@@ -1,0 +1,214 @@
+"""Publisher confirms for a flush over RabbitMQ (py-amqp): one wait per batch, not per message.
+
+AMQP's ``basic.publish`` has no reply. Without confirms, a message the broker
+drops (its exchange does not exist, no queue is bound for it, a full queue
+rejects it) looks sent, and so do the messages after it on a channel the
+broker has closed. In confirm mode (``confirm.select``) the broker numbers the
+messages of a channel from 1 and answers each one: ``basic.ack`` (stored),
+``basic.nack`` (refused), preceded by ``basic.return`` for a ``mandatory``
+message it could not route.
+
+A flush opens a channel of its own on the pooled connection, in confirm mode,
+publishes its batch there without waiting, and then waits once for the
+answers; acknowledgements that arrive meanwhile are read as py-amqp drains
+the socket before each publish. The channel is closed at the end of the
+flush, so the pool's connections never carry a confirm-mode channel that
+someone else publishes on without reading the answers.
+
+Kombu's own ``confirm_publish`` transport option waits for the answer of each
+message in turn (one round trip per message); with it set the flush still
+reads the same answers, only more slowly.
+"""
+
+from __future__ import annotations
+
+from itertools import takewhile
+from typing import TYPE_CHECKING, Any
+
+from kombu.messaging import Producer
+
+from airlock_celery.errors import DeliveryUncertain, MessageRefused
+
+if TYPE_CHECKING:
+    from airlock import Intent
+    from airlock_celery.ledger import DispatchLedger
+
+
+def supports_confirms(connection: Any) -> bool:
+    """Whether the pooled kombu connection is py-amqp's, where the flush reads confirms."""
+    return connection.transport.driver_name == "py-amqp"  # type: ignore[no-any-return]
+
+
+class Confirms:
+    """A confirm-mode channel for one flush, and what the broker answered for each message.
+
+    ``producer`` publishes on that channel; set ``current`` to the intent
+    whose messages are being published (the task message, and Celery's
+    ``task-sent`` event when the app sends one). ``wait()`` returns once
+    every message is answered; ``settle()`` records each intent in the ledger.
+    """
+
+    def __init__(self, connection: Any, timeout: float | None, retry_policy: Any) -> None:
+        self.connection = connection
+        self.timeout = timeout
+        self.current: Intent | None = None
+        #: What broke the channel or the connection while publishing, if anything did.
+        self.broken: BaseException | None = None
+        #: Delivery tag -> the intent and correlation id of a message not answered yet.
+        self._waiting: dict[int, tuple[Intent, str | None]] = {}
+        self._tags = 0
+        #: id(intent) -> how many of its messages are not answered yet.
+        self._unanswered: dict[int, int] = {}
+        #: id(intent) -> why the broker did not take one of its messages.
+        self._refused: dict[int, MessageRefused] = {}
+        self._stray: MessageRefused | None = None
+        open_channel = self._open
+        if retry_policy is not None:  # Celery's task_publish_retry_policy, as for any publish
+            open_channel = connection.ensure(self, self._open, **retry_policy)
+        self.channel = open_channel()
+        self.producer = ConfirmingProducer(self.channel, self)
+
+    def _open(self) -> Any:
+        channel = self.connection.channel()
+        channel.events["basic_ack"].add(self._acked)
+        channel.events["basic_nack"].add(self._nacked)
+        channel.confirm_select()
+        return channel
+
+    def revive(self, channel: Any) -> None:
+        """Kombu's ``ensure()`` reconnected: the next attempt opens a channel there."""
+
+    def expect(self, correlation_id: str | None) -> int:
+        """Number the next message of ``current``, as the broker will; return its tag."""
+        assert self.current is not None
+        self._tags += 1
+        self._waiting[self._tags] = (self.current, correlation_id)
+        key = id(self.current)
+        self._unanswered[key] = self._unanswered.get(key, 0) + 1
+        return self._tags
+
+    def retract(self, tag: int) -> None:
+        """The message numbered ``tag`` never reached the channel (it could not be encoded)."""
+        intent, _ = self._waiting.pop(tag)
+        self._unanswered[id(intent)] -= 1
+        self._tags -= 1
+
+    def _acked(self, tag: int, multiple: bool) -> None:
+        self._answer(tag, multiple, None)
+
+    def _nacked(self, tag: int, multiple: bool) -> None:
+        self._answer(
+            tag,
+            multiple,
+            MessageRefused(
+                "RabbitMQ refused the message (basic.nack): an internal error, or a queue"
+                " that rejects publishes when full (x-overflow: reject-publish)."
+            ),
+        )
+
+    def _answer(self, tag: int, multiple: bool, refusal: MessageRefused | None) -> None:
+        tags = list(takewhile(tag.__ge__, self._waiting)) if multiple else [tag]
+        for answered in tags:
+            intent, _ = self._waiting.pop(answered, (None, None))
+            if intent is None:
+                continue
+            self._unanswered[id(intent)] -= 1
+            if refusal is not None:
+                self._refused.setdefault(id(intent), refusal)
+
+    def returned(self, exc: Any, exchange: str, routing_key: str, message: Any) -> None:
+        """``basic.return``: the broker could not route a ``mandatory`` message."""
+        refusal = MessageRefused(
+            f"RabbitMQ returned the message as unroutable ({exc}): no queue is bound to"
+            f" exchange {exchange!r} with routing key {routing_key!r}."
+        )
+        correlation_id = message.properties.get("correlation_id")
+        for intent, sent_id in self._waiting.values():
+            if sent_id == correlation_id is not None and id(intent) not in self._refused:
+                self._refused[id(intent)] = refusal
+                return
+        self._stray = refusal  # cannot tell which message it was: none is certain
+
+    def wait(self) -> None:
+        """Return once the broker has answered every message; raise if it cannot or does not."""
+        if self.broken is not None:
+            raise self.broken
+        drain = self.connection.connection.drain_events
+        while self._waiting:
+            try:
+                drain(timeout=self.timeout)
+            except TimeoutError as exc:  # socket.timeout
+                raise TimeoutError(
+                    f"RabbitMQ did not confirm {len(self._waiting)} messages within"
+                    f" {self.timeout} s"
+                ) from exc
+
+    def settle(
+        self, held: list[Intent], ledger: DispatchLedger, error: BaseException | None = None
+    ) -> bool:
+        """Record each of ``held``; return whether every one was confirmed.
+
+        A refused message fails its intent; one not answered (``error`` says
+        why) fails it as uncertain.
+        """
+        uncertain: list[Intent] = []
+        confirmed: list[Intent] = []
+        for intent in held:
+            key = id(intent)
+            refusal = self._refused.get(key)
+            if refusal is not None:
+                ledger.failed(intent, refusal)
+            elif self._unanswered.get(key, 0) or self._stray is not None:
+                uncertain.append(intent)
+            else:
+                confirmed.append(intent)
+        ledger.dispatched(*confirmed)
+        if uncertain:
+            cause = error or self._stray
+            failure = DeliveryUncertain(
+                f"The broker did not confirm this message ({type(cause).__name__}: {cause});"
+                f" it may or may not have been stored."
+            )
+            failure.__cause__ = cause
+            ledger.failed(uncertain, failure)
+        return len(confirmed) == len(held)
+
+
+#: Errors that leave the channel as it was: the message was never handed to it.
+def _not_sent(exc: BaseException) -> bool:
+    from kombu.exceptions import ContentDisallowed, EncodeError
+
+    return isinstance(exc, (EncodeError, ContentDisallowed))
+
+
+class ConfirmingProducer(Producer):
+    """Kombu's producer on the confirm channel, numbering each message it publishes.
+
+    Kombu's own reconnect-and-retry is off (``retry=False``): a message
+    republished on another channel would go unconfirmed. A lost connection
+    fails the batch instead, its unconfirmed messages as uncertain.
+    """
+
+    def __init__(self, channel: Any, confirms: Confirms) -> None:
+        super().__init__(channel, on_return=confirms.returned)  # type: ignore[no-untyped-call]
+        self.confirms = confirms
+
+    def publish(self, body: Any, *args: Any, **kwargs: Any) -> Any:
+        """Publish on the confirm channel, as ``Producer.publish``; number the message."""
+        from amqp.exceptions import MessageNacked  # type: ignore[import-untyped]
+
+        kwargs["retry"] = False
+        tag = self.confirms.expect(kwargs.get("correlation_id"))
+        try:
+            return super().publish(body, *args, **kwargs)  # type: ignore[no-untyped-call]
+        except MessageNacked:  # confirm_publish=True: py-amqp waited and read the nack
+            raise
+        except BaseException as exc:
+            if _not_sent(exc):
+                self.confirms.retract(tag)
+            elif self.confirms.broken is None:
+                self.confirms.broken = exc
+            raise
+
+
+__all__ = ["ConfirmingProducer", "Confirms", "supports_confirms"]
