@@ -8,11 +8,11 @@ refuses a message or fails part-way.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airlock import DispatchError, UsageError
-from airlock.plugins import import_object
 from airlock_celery._publishing import _publishing, publishing
 from airlock_celery.ledger import DispatchLedger
 
@@ -25,8 +25,9 @@ class CeleryExecutor:
 
     Dispatch options (``countdown``, ``eta``, ``queue``, ``priority``,
     ``headers``, ``task_id``, ...) reach ``apply_async`` untouched. A task given
-    as a string is a task name registered on Celery's current app or a dotted
-    import path. A signature or canvas (``task.s(1)``, ``chain(...)``) is sent with its own
+    as a string must be the name of a task registered on Celery's current app:
+    it names a task on the broker, and is never imported or run here. A
+    signature or canvas (``task.s(1)``, ``chain(...)``) is sent with its own
     ``apply_async``, outside the batch. Anything else (a plain callable) runs
     in-process at flush, like the ``sync`` executor.
 
@@ -154,15 +155,37 @@ def kind_of(obj: object) -> str:
 
 
 def resolve(task: object) -> Any:
-    """The task object for an intent's task: itself, a registered Celery name or a dotted path."""
+    """The task object for an intent's task: itself, or the task a string names.
+
+    A string must be the name of a task registered on Celery's current app;
+    the app's own task modules (``imports``, ``include``, autodiscovery) are
+    imported once first, as a worker does at start. A string is never
+    imported as a path nor run in this process.
+    """
     if not isinstance(task, str):
         return task
     from celery import current_app
 
-    registered = current_app.tasks.get(task)
-    if registered is not None:
-        return registered
-    return import_object(task, what="Celery task")
+    app = current_app._get_current_object()
+    registered = app.tasks.get(task)
+    if registered is None and app not in _imported:
+        _imported.add(app)
+        app.loader.import_default_modules()
+        registered = app.tasks.get(task)
+    if registered is None:
+        raise UsageError(
+            f"{task!r} is not a task registered on the Celery app {app.main!r}. The celery"
+            f" executor sends a string as the name of a task on the broker; it never imports"
+            f" it or runs it in this process. Register the task on that app"
+            f" (@app.task(name={task!r})), have the app import the module that defines it"
+            f" (include=[...], imports, app.autodiscover_tasks()), or enqueue the task"
+            f" object itself."
+        )
+    return registered
+
+
+#: Apps whose own task modules ``resolve`` has imported, once each.
+_imported: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def require_broker(app: Any, intent: Intent) -> None:
