@@ -55,6 +55,50 @@ class CeleryExecutor:
     so that a duplicate publish of the same intent is recognisable.
     """
 
+    unsafe_options: ClassVar[frozenset[str]] = frozenset(
+        {
+            "link",
+            "link_error",
+            "chain",
+            "chord",
+            "headers",
+            "serializer",
+            "compression",
+        }
+    )
+    """Dispatch options that name code to run or change how the worker decodes the message.
+
+    This executor honours them; a component that publishes intents it did not
+    build itself (the outbox relay, reading rows from a table) refuses an
+    intent that carries any of them. Each one, as ``apply_async()`` treats it:
+
+    * ``link``, ``link_error``: signatures, given as dicts too
+      (``{"task": "name", "args": [...]}``), that the worker sends or calls
+      after the task succeeds or fails: they name tasks to run.
+    * ``chain``: the signatures a worker runs after this task (what
+      ``chain()`` puts in the message): tasks to run.
+    * ``chord``: the callback signature a chord runs when its header is done:
+      a task to run.
+    * ``headers``: merged over Celery's own message headers, so
+      ``{"task": "other.name"}`` makes the worker run another task with these
+      arguments (and ``shadow``, ``eta``, ``retries``, ... can be forged).
+    * ``serializer``: the codec the worker decodes the body with
+      (``"pickle"`` among them, where a worker accepts it).
+    * ``compression``: the codec the worker decompresses the body with,
+      before decoding it.
+
+    Not listed, because they name no code and leave decoding alone: routing
+    (``queue``, ``exchange``, ``routing_key``: which workers receive it),
+    timing (``countdown``, ``eta``, ``expires``), ``priority``, ``task_id``,
+    ``shadow`` (the name shown in logs), ``time_limit``, ``soft_time_limit``,
+    ``ignore_result``, ``retry``, ``retry_policy``, ``mandatory``. Kombu's
+    ``content_type`` and ``content_encoding`` would declare a decoding too,
+    but kombu then sends the body unserialized, and a Celery message (a
+    tuple) cannot go out that way: such an intent fails at flush. Connection
+    handles (``producer``, ``connection``, ``router``, ``result_cls``) are
+    objects a stored row cannot hold.
+    """
+
     def __init__(self, *, batch_size: int = 1000, publisher_confirms: bool = True) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}.")
