@@ -74,7 +74,8 @@ BASIC_PUBLISH = b"\x00\x3c\x00\x28"
 
 
 class FreezingProxy:
-    """A loopback TCP proxy that plays a broker that stops answering, connections open.
+    """A loopback TCP proxy that plays a broker that stops answering, connections open,
+    or one that restarts (``cut()``).
 
     It forwards both ways until the client sends ``freeze_on`` (by default
     the first AMQP ``basic.publish``); from that read on it forwards nothing,
@@ -130,6 +131,15 @@ class FreezingProxy:
                 sink.sendall(data)
             except OSError:
                 return
+
+    def cut(self) -> None:
+        """Cut the open connections (a broker restart); new ones are forwarded as before."""
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
     def close(self) -> None:
         """Cut every connection and stop listening."""

@@ -8,9 +8,11 @@ The app here routes to queues no worker consumes: ``celery_confirms``, and
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from kombu import Connection, Exchange, Queue
+from proxy import FreezingProxy
 from worker_app import make_app
 
 import airlock
@@ -189,6 +191,27 @@ def test_without_confirms_an_unroutable_message_counts_as_dispatched(app, arrive
             airlock.enqueue(record, "confirms", value, _dispatch_options=options)
     assert scope.is_flushed
     assert arrived() == [0, 2]
+
+
+def test_a_connection_lost_between_flushes_is_opened_again(amqp_url, observe_url, arrived):
+    """The pooled connection died while idle (a broker restart): the next flush reconnects."""
+    target = urlsplit(amqp_url)
+    proxy = FreezingProxy((target.hostname, target.port))
+    proxied = target._replace(netloc=f"{target.username}:{target.password}@127.0.0.1:{proxy.port}")
+    app = make_app(proxied.geturl(), observe_url, name="airlock_celery_confirms_restart")
+    app.conf.update(task_default_queue=QUEUE, task_default_exchange=QUEUE)
+    app.conf.update(task_default_routing_key=QUEUE)
+    record = app.tasks["airlock_tests.record"]
+    executor = CeleryExecutor()
+    try:
+        for value in range(3):
+            with airlock.scope(executor=executor):
+                airlock.enqueue(record, "confirms", value)
+            proxy.cut()
+    finally:
+        proxy.close()
+        app.close()
+    assert arrived() == [0, 1, 2]
 
 
 @pytest.mark.parametrize("value", [None, 1, "yes"])

@@ -83,8 +83,7 @@ class Batch:
             if confirms and supports_confirms(connection):
                 conf = app.conf
                 retry_policy = conf.task_publish_retry_policy if conf.task_publish_retry else None
-                self._confirms = Confirms(connection, wait_limit(app), retry_policy)
-                self._stack.callback(self._confirms.channel.close)
+                self._confirms = Confirms.begin(connection, wait_limit(app), retry_policy)
                 self.producer = self._confirms.producer
             else:
                 batch = getattr(self.producer, "batch", None)
@@ -177,6 +176,7 @@ class Batch:
             error = RuntimeError("airlock flush abandoned")
         if self._confirms is not None:
             # A read or write may have stopped half-way: the connection cannot be reused.
+            self._confirms.discard()
             with suppress(Exception):
                 self.producer.connection.collect()
         # Already failing: a second error from the teardown must not hide the first.

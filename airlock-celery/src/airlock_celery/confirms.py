@@ -8,12 +8,13 @@ messages of a channel from 1 and answers each one: ``basic.ack`` (stored),
 ``basic.nack`` (refused), preceded by ``basic.return`` for a ``mandatory``
 message it could not route.
 
-A flush opens a channel of its own on the pooled connection, in confirm mode,
-publishes its batch there without waiting, and then waits once for the
-answers; acknowledgements that arrive meanwhile are read as py-amqp drains
-the socket before each publish. The channel is closed at the end of the
-flush, so the pool's connections never carry a confirm-mode channel that
-someone else publishes on without reading the answers.
+A flush publishes on a channel of airlock's own on the pooled connection, in
+confirm mode, without waiting, and then waits once for the answers;
+acknowledgements that arrive meanwhile are read as py-amqp drains the socket
+before each publish. Nothing else publishes on that channel (Celery's own
+publishes use the connection's default channel), so every answer it gets
+belongs to a flush; it stays open for the connection's next flush, and is
+forgotten, with its connection, when a flush fails.
 
 Kombu's own ``confirm_publish`` transport option waits for the answer of each
 message in turn (one round trip per message); with it set the flush still
@@ -22,6 +23,7 @@ reads the same answers, only more slowly.
 
 from __future__ import annotations
 
+import weakref
 from itertools import takewhile
 from typing import TYPE_CHECKING, Any
 
@@ -34,13 +36,26 @@ if TYPE_CHECKING:
     from airlock_celery.ledger import DispatchLedger
 
 
+class _Reopen:
+    """What kombu's ``ensure()`` revives after reconnecting: nothing, ``start`` reopens."""
+
+    def revive(self, channel: Any) -> None:
+        """Nothing to do: the next attempt looks up the new connection's channel."""
+
+
+_REOPEN = _Reopen()
+
+#: Each py-amqp connection's confirm channel, kept open between flushes.
+_channels: weakref.WeakKeyDictionary[Any, Confirms] = weakref.WeakKeyDictionary()
+
+
 def supports_confirms(connection: Any) -> bool:
     """Whether the pooled kombu connection is py-amqp's, where the flush reads confirms."""
     return connection.transport.driver_name == "py-amqp"  # type: ignore[no-any-return]
 
 
 class Confirms:
-    """A confirm-mode channel for one flush, and what the broker answered for each message.
+    """A pooled connection's confirm-mode channel, and what the broker answered in a flush.
 
     ``producer`` publishes on that channel; set ``current`` to the intent
     whose messages are being published (the task message, and Celery's
@@ -48,35 +63,61 @@ class Confirms:
     every message is answered; ``settle()`` records each intent in the ledger.
     """
 
-    def __init__(self, connection: Any, timeout: float | None, retry_policy: Any) -> None:
+    @classmethod
+    def begin(cls, connection: Any, timeout: float | None, retry_policy: Any) -> Confirms:
+        """The connection's confirm channel, ready for a flush; opened on its first flush.
+
+        Starting a flush costs one round trip (``confirm.select`` again, on a
+        channel kept open from earlier flushes, or opening one): it also proves
+        the pooled connection alive, and where it is not, Celery's
+        ``task_publish_retry_policy`` reconnects as for any publish.
+        """
+
+        def start() -> Confirms:
+            confirms = _channels.get(connection.connection)
+            if confirms is None or not confirms.channel.is_open:
+                confirms = _channels[connection.connection] = cls(connection)
+            else:
+                confirms.channel.confirm_select()
+            return confirms
+
+        if retry_policy is not None:
+            start = connection.ensure(_REOPEN, start, **retry_policy)
+        confirms = start()
+        confirms.timeout = timeout
+        confirms.current = None
+        confirms.broken = None
+        confirms._unanswered.clear()
+        confirms._refused.clear()
+        confirms._stray = None
+        return confirms
+
+    def __init__(self, connection: Any) -> None:
         self.connection = connection
-        self.timeout = timeout
+        self.timeout: float | None = None
         self.current: Intent | None = None
         #: What broke the channel or the connection while publishing, if anything did.
         self.broken: BaseException | None = None
         #: Delivery tag -> the intent and correlation id of a message not answered yet.
         self._waiting: dict[int, tuple[Intent, str | None]] = {}
+        #: The tag of the channel's last message (the broker numbers them from 1).
         self._tags = 0
         #: id(intent) -> how many of its messages are not answered yet.
         self._unanswered: dict[int, int] = {}
         #: id(intent) -> why the broker did not take one of its messages.
         self._refused: dict[int, MessageRefused] = {}
         self._stray: MessageRefused | None = None
-        open_channel = self._open
-        if retry_policy is not None:  # Celery's task_publish_retry_policy, as for any publish
-            open_channel = connection.ensure(self, self._open, **retry_policy)
-        self.channel = open_channel()
+        self.channel = connection.channel()
+        self.channel.events["basic_ack"].add(self._acked)
+        self.channel.events["basic_nack"].add(self._nacked)
+        self.channel.confirm_select()
         self.producer = ConfirmingProducer(self.channel, self)
 
-    def _open(self) -> Any:
-        channel = self.connection.channel()
-        channel.events["basic_ack"].add(self._acked)
-        channel.events["basic_nack"].add(self._nacked)
-        channel.confirm_select()
-        return channel
-
-    def revive(self, channel: Any) -> None:
-        """Kombu's ``ensure()`` reconnected: the next attempt opens a channel there."""
+    def discard(self) -> None:
+        """Forget the channel: a failed flush left it, or its connection, in doubt."""
+        for amqp_connection, confirms in list(_channels.items()):
+            if confirms is self:
+                del _channels[amqp_connection]
 
     def expect(self, correlation_id: str | None) -> int:
         """Number the next message of ``current``, as the broker will; return its tag."""
