@@ -23,7 +23,7 @@ from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
 from airlock_celery.confirms import Confirms, supports_confirms
-from airlock_celery.connections import acquire_producer, wait_limit
+from airlock_celery.connections import acquire_producer, flush_pool
 from airlock_celery.errors import DeliveryUncertain
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class Batch:
             if confirms and supports_confirms(connection):
                 conf = app.conf
                 retry_policy = conf.task_publish_retry_policy if conf.task_publish_retry else None
-                self._confirms = Confirms.begin(connection, wait_limit(app), retry_policy)
+                self._confirms = Confirms.begin(connection, flush_pool(app).wait, retry_policy)
                 self.producer = self._confirms.producer
             else:
                 batch = getattr(self.producer, "batch", None)

@@ -25,6 +25,7 @@ free connection of the pool is bounded by ``broker_pool_acquire_timeout``
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,57 +37,65 @@ TIMEOUT_OPTIONS = {
     "amqp": ("read_timeout", "write_timeout"),
 }
 
-#: Per app, the connection whose pool its flushes use (built on the app's first flush).
-_connections: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+#: Per app, what its flushes publish over (built on the app's first flush).
+_pools: weakref.WeakKeyDictionary[Any, FlushPool] = weakref.WeakKeyDictionary()
+
+
+class FlushPool:
+    """An app's flush connection, its producer pool, and how long a flush waits.
+
+    Read from the app's settings at its first flush, as Celery reads them when
+    it builds its own pool; looked up again in a child process after a fork,
+    where kombu starts its pools afresh.
+    """
+
+    __slots__ = ("acquire_timeout", "connection", "pid", "pool", "wait")
+
+    def __init__(self, app: Any) -> None:
+        from kombu import pools
+
+        conf = app.conf
+        connection = app.connection_for_write()
+        names = TIMEOUT_OPTIONS.get(connection.transport.driver_type, ())
+        given = conf.broker_transport_options or {}
+        missing = {name: conf.broker_connection_timeout for name in names if name not in given}
+        if missing:
+            connection = app.connection_for_write(transport_options=missing)
+        self.connection = connection
+        #: How long a flush waits for the broker at a time: its read or socket timeout.
+        self.wait: float | None = (
+            connection.transport_options[names[0]] if names else conf.broker_connection_timeout
+        )
+        app.pool  # noqa: B018 -- Celery sets kombu's pool limit from broker_pool_limit here
+        self.pool = pools.producers[connection]
+        self.acquire_timeout = (
+            conf.get("broker_pool_acquire_timeout") or conf.broker_connection_timeout
+        )
+        self.pid = os.getpid()
+
+
+def flush_pool(app: Any) -> FlushPool:
+    """The app's ``FlushPool``, built on its first flush (in this process)."""
+    found = _pools.get(app)
+    if found is None or found.pid != os.getpid():
+        found = _pools[app] = FlushPool(app)
+    return found
 
 
 def flush_connection(app: Any) -> Any:
-    """The app's write connection, with the socket timeouts the app leaves unset filled in.
-
-    Read from the app's settings at its first flush, as Celery reads them
-    when it builds its own pool.
-    """
-    try:
-        return _connections[app]
-    except KeyError:
-        pass
-    conf = app.conf
-    connection = app.connection_for_write()
-    given = conf.broker_transport_options or {}
-    missing = {
-        name: conf.broker_connection_timeout
-        for name in TIMEOUT_OPTIONS.get(connection.transport.driver_type, ())
-        if name not in given
-    }
-    if missing:
-        connection = app.connection_for_write(transport_options=missing)
-    _connections[app] = connection
-    return connection
-
-
-def wait_limit(app: Any) -> float | None:
-    """How long a flush waits for the broker at a time: the app's read or socket timeout."""
-    connection = flush_connection(app)
-    options = connection.transport_options
-    for name in TIMEOUT_OPTIONS.get(connection.transport.driver_type, ()):
-        if name in options:
-            return options[name]  # type: ignore[no-any-return]
-    return app.conf.broker_connection_timeout  # type: ignore[no-any-return]
+    """The app's write connection, with the socket timeouts the app leaves unset filled in."""
+    return flush_pool(app).connection
 
 
 @contextmanager
 def acquire_producer(app: Any) -> Iterator[Any]:
     """A producer of the flush pool for the length of the block, then back to the pool."""
-    from kombu import pools
-
-    app.pool  # noqa: B018 -- Celery sets kombu's pool limit from broker_pool_limit here
-    pool = pools.producers[flush_connection(app)]
-    timeout = app.conf.get("broker_pool_acquire_timeout") or app.conf.broker_connection_timeout
-    producer = pool.acquire(block=True, timeout=timeout)
+    found = flush_pool(app)
+    producer = found.pool.acquire(block=True, timeout=found.acquire_timeout)
     try:
         yield producer
     finally:
         producer.release()
 
 
-__all__ = ["TIMEOUT_OPTIONS", "acquire_producer", "flush_connection", "wait_limit"]
+__all__ = ["TIMEOUT_OPTIONS", "FlushPool", "acquire_producer", "flush_connection", "flush_pool"]
