@@ -21,12 +21,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from kombu import Producer
+from kombu.exceptions import OperationalError
 from proxy import FreezingProxy
 from worker_app import make_app
 
 import airlock
 from airlock_celery import CeleryExecutor, DeliveryUncertain
-from airlock_celery.connections import flush_connection
+from airlock_celery.connections import acquire_producer, flush_connection, flush_pool
 
 QUEUE = "celery_frozen"
 #: How long the harness lets a flush run before calling it stuck (the flush's
@@ -186,16 +187,37 @@ def test_the_bounds_come_from_celerys_settings(broker, redis_url, amqp_url, obse
     defaults.conf.broker_connection_timeout = 7.0
     chosen = make_app(url, observe_url, name=f"airlock_celery_bounds_{broker}_set")
     chosen.conf.broker_transport_options = {names[0]: 1.5, "max_retries": 2}
+    chosen.conf.broker_pool_acquire_timeout = 2.5
     try:
         assert {n: flush_connection(defaults).transport_options[n] for n in names} == {
             names[0]: 7.0,
             names[1]: 7.0,
         }
+        assert flush_pool(defaults).acquire_timeout == 7.0
         options = flush_connection(chosen).transport_options
         assert (options[names[0]], options[names[1]], options["max_retries"]) == (1.5, 4.0, 2)
+        assert flush_pool(chosen).acquire_timeout == 2.5
     finally:
         defaults.close()
         chosen.close()
+
+
+def test_a_flush_waiting_for_a_pooled_connection_gives_up(broker_redis_url, observe_url):
+    app = make_app(broker_redis_url, observe_url, name="airlock_celery_pool_wait")
+    app.conf.broker_pool_limit = 1
+    app.conf.broker_pool_acquire_timeout = 0.2
+    try:
+        with acquire_producer(app):  # the pool's only connection is taken
+            error = flush_in_thread(lambda: enqueue_records(app, 3), CeleryExecutor())
+        assert error.dispatched == []
+        ((_, cause),) = error.failed
+        assert isinstance(cause, OperationalError)
+        assert "broker_pool_limit" in str(cause)
+        assert len(error.pending) == 2
+        with airlock.scope(executor=CeleryExecutor()):  # free again
+            enqueue_records(app, 1)
+    finally:
+        app.close()
 
 
 def _delete_queue(amqp_url: str) -> None:

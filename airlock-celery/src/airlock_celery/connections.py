@@ -90,8 +90,17 @@ def flush_connection(app: Any) -> Any:
 @contextmanager
 def acquire_producer(app: Any) -> Iterator[Any]:
     """A producer of the flush pool for the length of the block, then back to the pool."""
+    from kombu.exceptions import LimitExceeded, OperationalError
+
     found = flush_pool(app)
-    producer = found.pool.acquire(block=True, timeout=found.acquire_timeout)
+    try:
+        producer = found.pool.acquire(block=True, timeout=found.acquire_timeout)
+    except LimitExceeded as exc:
+        raise OperationalError(
+            f"No broker connection of the flush pool came free within"
+            f" {found.acquire_timeout} s: all {found.pool.limit} are in use. Raise"
+            f" broker_pool_limit, or broker_pool_acquire_timeout."
+        ) from exc
     try:
         yield producer
     finally:
