@@ -8,6 +8,7 @@ The app here routes to queues no worker consumes: ``celery_confirms``, and
 from __future__ import annotations
 
 import json
+import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,18 +25,22 @@ NOWHERE = "celery_confirms_nowhere"  # an exchange with no queue bound to it
 MISSING = "celery_confirms_missing"  # an exchange that does not exist
 
 
-@pytest.fixture(scope="module")
-def app(amqp_url, observe_url):
-    app = make_app(amqp_url, observe_url, name="airlock_celery_confirms")
-    app.conf.update(
-        task_default_queue=QUEUE,
-        task_default_exchange=QUEUE,
-        task_default_routing_key=QUEUE,
-        task_queues=[
+def app_settings():
+    return {
+        "task_default_queue": QUEUE,
+        "task_default_exchange": QUEUE,
+        "task_default_routing_key": QUEUE,
+        "task_queues": [
             Queue(QUEUE, Exchange(QUEUE), routing_key=QUEUE),
             Queue(FULL, queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"}),
         ],
-    )
+    }
+
+
+@pytest.fixture(scope="module")
+def app(amqp_url, observe_url):
+    app = make_app(amqp_url, observe_url, name="airlock_celery_confirms")
+    app.conf.update(app_settings())
     with Connection(amqp_url) as connection:
         channel = connection.default_channel
         Exchange(NOWHERE, type="direct")(channel).declare()
@@ -128,6 +133,47 @@ def test_a_message_the_broker_nacks_is_refused(app, arrived):
     assert causes(error) == [MessageRefused, MessageRefused]
     assert "basic.nack" in str(error.failed[0][1])
     assert arrived(FULL) == [0]
+
+
+def test_kombus_own_confirm_publish_reads_the_same_answers(amqp_url, observe_url, arrived):
+    """With ``confirm_publish`` py-amqp waits for each message: a nack stops the flush there."""
+    confirming = make_app(amqp_url, observe_url, name="airlock_celery_confirm_publish")
+    confirming.conf.update(app_settings(), broker_transport_options={"confirm_publish": True})
+    try:
+        options = {value: {"queue": FULL} for value in range(3)}
+        unroutable = {3: {"exchange": NOWHERE, "routing_key": "no-queue"}}
+        intents, error = flush(confirming, range(3), options, executor=CeleryExecutor())
+        assert error.dispatched == intents[:1]
+        ((intent, cause),) = error.failed
+        assert intent is intents[1]
+        assert isinstance(cause, MessageRefused)
+        assert error.pending == intents[2:]
+        intents, error = flush(confirming, range(3, 5), unroutable, executor=CeleryExecutor())
+        assert error.dispatched == intents[1:]
+        assert causes(error) == [MessageRefused]
+    finally:
+        confirming.close()
+    assert arrived(FULL) == [0]
+    assert arrived() == [4]
+
+
+def test_an_eager_app_needs_no_broker_to_confirm(observe_url):
+    with socket.create_server(("127.0.0.1", 0)) as probe:  # a port nothing listens on
+        port = probe.getsockname()[1]
+    eager = make_app(f"amqp://guest:guest@127.0.0.1:{port}//", observe_url, name="airlock_eager")
+    eager.conf.task_always_eager = True
+    ran = []
+
+    @eager.task(name="airlock_tests.eager_probe", shared=False)
+    def probe_task(value):
+        ran.append(value)
+
+    try:
+        with airlock.scope(executor=CeleryExecutor()):
+            airlock.enqueue(probe_task, 1)
+    finally:
+        eager.close()
+    assert ran == [1]
 
 
 def test_a_refusal_stops_the_flush_after_its_batch(app, arrived):

@@ -80,7 +80,8 @@ class Batch:
                 *connection.connection_errors,
                 *connection.channel_errors,
             )
-            if confirms and supports_confirms(connection):
+            # An app in eager mode runs its tasks here and publishes nothing to confirm.
+            if confirms and not app.conf.task_always_eager and supports_confirms(connection):
                 conf = app.conf
                 retry_policy = conf.task_publish_retry_policy if conf.task_publish_retry else None
                 self._confirms = Confirms.begin(connection, flush_pool(app).wait, retry_policy)

@@ -36,6 +36,12 @@ if TYPE_CHECKING:
     from airlock_celery.ledger import DispatchLedger
 
 
+_NACKED = (
+    "RabbitMQ refused the message (basic.nack): an internal error, or a queue that rejects"
+    " publishes when full (x-overflow: reject-publish)."
+)
+
+
 class _Reopen:
     """What kombu's ``ensure()`` revives after reconnecting: nothing, ``start`` reopens."""
 
@@ -141,10 +147,7 @@ class Confirms:
         self._answer(
             tag,
             multiple,
-            MessageRefused(
-                "RabbitMQ refused the message (basic.nack): an internal error, or a queue"
-                " that rejects publishes when full (x-overflow: reject-publish)."
-            ),
+            MessageRefused(_NACKED),
         )
 
     def _answer(self, tag: int, multiple: bool, refusal: MessageRefused | None) -> None:
@@ -174,7 +177,7 @@ class Confirms:
         """Return once the broker has answered every message; raise if it cannot or does not."""
         if self.broken is not None:
             raise self.broken
-        drain = self.connection.connection.drain_events
+        drain = self.connection.drain_events
         while self._waiting:
             try:
                 drain(timeout=self.timeout)
@@ -242,8 +245,8 @@ class ConfirmingProducer(Producer):
         tag = self.confirms.expect(kwargs.get("correlation_id"))
         try:
             return super().publish(body, *args, **kwargs)  # type: ignore[no-untyped-call]
-        except MessageNacked:  # confirm_publish=True: py-amqp waited and read the nack
-            raise
+        except MessageNacked as exc:  # confirm_publish=True: py-amqp waited and read the nack
+            raise MessageRefused(_NACKED) from exc
         except BaseException as exc:
             if _not_sent(exc):
                 self.confirms.retract(tag)
