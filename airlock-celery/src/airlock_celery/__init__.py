@@ -11,7 +11,7 @@ Importing this package does not import Celery; the names that need it load it.
 
 from __future__ import annotations
 
-from airlock.integrations import lazy_exports
+from airlock.plugins import lazy_exports
 from airlock_celery.errors import DeliveryUncertain, MessageRefused
 from airlock_celery.executor import CeleryExecutor, celery_executor
 

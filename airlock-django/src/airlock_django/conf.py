@@ -20,8 +20,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 import airlock
 from airlock import AirlockError, Intent, Scope
-from airlock.config import EXECUTOR_ENV
-from airlock.plugins import policy_factory, resolve_executor, resolve_scope_class
+from airlock.plugins import (
+    EXECUTOR_ENV,
+    policy_factory,
+    resolve_executor,
+    resolve_scope_class,
+)
 from airlock_django.scopes import DjangoScope
 
 SETTING = "AIRLOCK"

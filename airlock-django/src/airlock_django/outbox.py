@@ -29,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from airlock import DispatchError, Intent, Scope, UsageError
-from airlock.executors import dispatch
+from airlock.plugins import dispatch
 from airlock_django.conf import OutboxSettings, outbox_settings
 from airlock_django.references import executor_name_of, find_task, task_name_of
 from airlock_django.scopes import DjangoScope, _CommitMarker, _marker_of, _report_rolled_back
@@ -89,7 +89,7 @@ class OutboxScope(DjangoScope):
             policy.on_enqueue(intent)
         return [intent for intent in intents if policy.allows(intent)]
 
-    def _dispatch_all(self, intents: list[Intent]) -> None:
+    def dispatch_all(self, intents: list[Intent]) -> None:
         """Write the rows now (in the open transaction); publish them after the commit."""
         connection = connections[self.using]
         if not connection.in_atomic_block:
