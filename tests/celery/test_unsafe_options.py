@@ -18,7 +18,7 @@ import pytest
 from worker_app import make_app
 
 import airlock
-from airlock_celery import CeleryExecutor
+from airlock_celery import CeleryExecutor, celery_executor
 
 UNREAD = "celery_unsafe"
 
@@ -105,3 +105,5 @@ def test_every_unsafe_option_is_shown_above():
     assert CeleryExecutor.unsafe_options == shown
     assert isinstance(CeleryExecutor.unsafe_options, frozenset)
     assert CeleryExecutor.message_id_option not in CeleryExecutor.unsafe_options
+    # What airlock-core's plugin API reads for a relay deciding about a stored row:
+    assert airlock.plugins.unsafe_options(celery_executor) == shown

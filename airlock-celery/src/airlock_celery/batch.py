@@ -28,7 +28,7 @@ from airlock_celery.errors import DeliveryUncertain
 
 if TYPE_CHECKING:
     from airlock import Intent
-    from airlock_celery.ledger import DispatchLedger
+    from airlock.plugins import DispatchLedger
 
 #: kombu flushes a batch by itself once it holds this many broker commands; the
 #: batch flushes earlier, by intent count, so it always knows what went out.

@@ -33,7 +33,7 @@ from airlock_celery.errors import DeliveryUncertain, MessageRefused
 
 if TYPE_CHECKING:
     from airlock import Intent
-    from airlock_celery.ledger import DispatchLedger
+    from airlock.plugins import DispatchLedger
 
 
 _NACKED = (

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airlock import DispatchError, UsageError
+from airlock.plugins import DispatchLedger
 from airlock_celery._publishing import _publishing, publishing
-from airlock_celery.ledger import DispatchLedger
 
 if TYPE_CHECKING:
     from airlock import Intent
