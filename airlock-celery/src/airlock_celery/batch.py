@@ -179,7 +179,7 @@ class Batch:
             # A read or write may have stopped half-way: the connection cannot be reused.
             self._confirms.discard()
             with suppress(Exception):
-                self.producer.connection.collect()
+                self._confirms.connection.collect()
         # Already failing: a second error from the teardown must not hide the first.
         with suppress(Exception):
             self._stack.__exit__(type(error), error, error.__traceback__)

@@ -18,7 +18,7 @@ forgotten, with its connection, when a flush fails.
 
 Kombu's own ``confirm_publish`` transport option waits for the answer of each
 message in turn (one round trip per message); with it set the flush still
-reads the same answers, only more slowly.
+reads the same answers, more slowly, and a refused message stops it there.
 """
 
 from __future__ import annotations
@@ -90,12 +90,7 @@ class Confirms:
         if retry_policy is not None:
             start = connection.ensure(_REOPEN, start, **retry_policy)
         confirms = start()
-        confirms.timeout = timeout
-        confirms.current = None
-        confirms.broken = None
-        confirms._unanswered.clear()
-        confirms._refused.clear()
-        confirms._stray = None
+        confirms._start_flush(timeout)
         return confirms
 
     def __init__(self, connection: Any) -> None:
@@ -118,6 +113,15 @@ class Confirms:
         self.channel.events["basic_nack"].add(self._nacked)
         self.channel.confirm_select()
         self.producer = ConfirmingProducer(self.channel, self)
+
+    def _start_flush(self, timeout: float | None) -> None:
+        """Forget the last flush's answers (all of them came: it did not fail)."""
+        self.timeout = timeout
+        self.current = None
+        self.broken = None
+        self._unanswered.clear()
+        self._refused.clear()
+        self._stray = None
 
     def discard(self) -> None:
         """Forget the channel: a failed flush left it, or its connection, in doubt."""
@@ -144,11 +148,7 @@ class Confirms:
         self._answer(tag, multiple, None)
 
     def _nacked(self, tag: int, multiple: bool) -> None:
-        self._answer(
-            tag,
-            multiple,
-            MessageRefused(_NACKED),
-        )
+        self._answer(tag, multiple, MessageRefused(_NACKED))
 
     def _answer(self, tag: int, multiple: bool, refusal: MessageRefused | None) -> None:
         tags = list(takewhile(tag.__ge__, self._waiting)) if multiple else [tag]
@@ -218,8 +218,8 @@ class Confirms:
         return len(confirmed) == len(held)
 
 
-#: Errors that leave the channel as it was: the message was never handed to it.
 def _not_sent(exc: BaseException) -> bool:
+    """Whether ``exc`` left the channel as it was: the message was never handed to it."""
     from kombu.exceptions import ContentDisallowed, EncodeError
 
     return isinstance(exc, (EncodeError, ContentDisallowed))
