@@ -159,7 +159,22 @@ def _signal(sender, body, exchange, routing_key, headers, declare):
     }
 
 
-def test_wrong_arguments_fail_at_flush_like_apply_async(app, queues):
+def test_wrong_arguments_fail_at_the_enqueue_call_like_apply_async(app, queues):
+    typed = app.tasks["airlock_tests.golden_typed"]
+    with pytest.raises(TypeError) as direct:
+        typed.apply_async((1, "two", "three"))
+
+    with airlock.scope(executor="celery"):
+        airlock.enqueue(typed, 1)
+        with pytest.raises(airlock.TaskArgumentError) as refused:
+            airlock.enqueue(typed, 1, "two", "three")
+        airlock.enqueue(typed, 3)
+    assert isinstance(refused.value, TypeError)
+    assert str(direct.value) in str(refused.value)
+    assert [m["headers"]["argsrepr"] for m in queues()] == ["(1,)", "(3,)"]
+
+
+def test_wrong_arguments_that_reach_the_executor_fail_at_flush_like_apply_async(app, queues):
     """Arguments that reach the executor unchecked (a stored row) fail there as in Celery.
 
     ``airlock.enqueue()`` refuses them at the call; an intent built elsewhere
