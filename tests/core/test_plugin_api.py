@@ -228,3 +228,66 @@ def test_scope_extension_points_hear_each_intent_and_report_what_they_drop(
         assert numbers(scope.intents) == [1, 2]  # the refused one was taken back out
     assert numbers(recorder.intents) == [2]
     assert discards.discarded == [[1]]
+
+
+# -- dispatch and task hooks ---------------------------------------------------------
+
+
+class Watcher:
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    @airlock.hookimpl
+    def airlock_dispatch_started(
+        self, intents: Sequence[airlock.Intent], scope: airlock.Scope | None
+    ) -> None:
+        self.events.append(("started", numbers(intents), scope))
+
+    @airlock.hookimpl
+    def airlock_dispatch_finished(
+        self, intents: Sequence[airlock.Intent], error: BaseException | None
+    ) -> None:
+        self.events.append(("finished", numbers(intents), type(error).__name__))
+
+    @airlock.hookimpl
+    def airlock_task_started(self, task_name: str, headers: dict[str, str]) -> None:
+        self.events.append(("task started", task_name, dict(headers)))
+
+    @airlock.hookimpl
+    def airlock_task_finished(self, task_name: str, error: BaseException | None) -> None:
+        self.events.append(("task finished", task_name, type(error).__name__))
+
+
+def test_dispatch_hooks_frame_each_batch_with_its_scope_and_outcome(register_plugin: Any) -> None:
+    watcher = Watcher()
+    register_plugin(watcher, "core-test-watcher")
+    ran: list[int] = []
+    with airlock.scope() as scope:  # plain callables, in-process: the hooks still hear it
+        airlock.enqueue(ran.append, 1)
+    with pytest.raises(airlock.DispatchError), airlock.scope(executor=HalfBatch()) as failing:
+        airlock.enqueue(task, 2)
+        airlock.enqueue(task, 3)
+    assert ran == [1]
+    assert watcher.events == [
+        ("started", [1], scope),
+        ("finished", [1], "NoneType"),
+        ("started", [2, 3], failing),
+        ("finished", [2, 3], "DispatchError"),
+    ]
+
+
+def test_running_task_tells_the_plugins_around_a_task_run(register_plugin: Any) -> None:
+    watcher = Watcher()
+    with airlock.plugins.running_task("shop.tasks.charge", {"traceparent": "00-abc"}):
+        pass  # no plugin listens: nothing to call
+    register_plugin(watcher, "core-test-watcher")
+    with pytest.raises(KeyError), airlock.plugins.running_task("shop.tasks.charge"):
+        raise KeyError("card")
+    with airlock.plugins.running_task("shop.tasks.ship", {"traceparent": "00-def"}):
+        pass
+    assert watcher.events == [
+        ("task started", "shop.tasks.charge", {}),
+        ("task finished", "shop.tasks.charge", "KeyError"),
+        ("task started", "shop.tasks.ship", {"traceparent": "00-def"}),
+        ("task finished", "shop.tasks.ship", "NoneType"),
+    ]

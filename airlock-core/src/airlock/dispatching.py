@@ -114,13 +114,35 @@ class DispatchLedger:
         )
 
 
-def dispatch(intents: Sequence[Intent], executor: Any, *, keep_going: bool = False) -> None:
+def dispatch(
+    intents: Sequence[Intent], executor: Any, *, keep_going: bool = False, scope: Any = None
+) -> None:
     """Send ``intents`` in order through ``executor``, accounting for every one.
 
     Stops at the first failure (or, with ``keep_going``, tries the rest) and
     raises ``DispatchError`` listing what was dispatched, what failed and what
     is still pending. Uses the executor's ``dispatch_many`` when it has one.
+    ``scope`` is the scope whose flush this is, for the
+    ``airlock_dispatch_started`` / ``airlock_dispatch_finished`` hooks.
     """
+    if lifecycle.dispatch_started is None and lifecycle.dispatch_finished is None:
+        _send(intents, executor, keep_going)
+        return
+    if lifecycle.dispatch_started is not None:
+        lifecycle.dispatch_started(intents=intents, executor=executor, scope=scope)
+    try:
+        _send(intents, executor, keep_going)
+    except DispatchError as error:
+        if lifecycle.dispatch_finished is not None:
+            lifecycle.dispatch_finished(
+                intents=intents, executor=executor, scope=scope, error=error
+            )
+        raise
+    if lifecycle.dispatch_finished is not None:
+        lifecycle.dispatch_finished(intents=intents, executor=executor, scope=scope, error=None)
+
+
+def _send(intents: Sequence[Intent], executor: Any, keep_going: bool) -> None:
     if getattr(executor, "dispatch_many", None) is not None:
         _dispatch_batch(intents, executor, keep_going)
         return

@@ -128,6 +128,53 @@ def airlock_dispatch_failed(intent: Intent, error: BaseException) -> None:
 
 
 @hookspec
+def airlock_dispatch_started(
+    intents: Sequence[Intent], executor: Callable[..., Any], scope: Scope | None
+) -> None:
+    """Called when ``intents`` are about to be handed to ``executor``, in one batch.
+
+    ``scope`` is the scope whose flush it is (``None`` for a dispatch outside a
+    scope, such as the outbox relay's). A scope that defers its dispatch
+    (``DjangoScope`` waits for the commit) calls it when the intents really
+    go. The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_dispatch_finished(
+    intents: Sequence[Intent],
+    executor: Callable[..., Any],
+    scope: Scope | None,
+    error: BaseException | None,
+) -> None:
+    """Called after the batch ``airlock_dispatch_started`` announced went out, or failed.
+
+    ``error`` is the ``DispatchError`` (with the accounting) or ``None``. The
+    return value is ignored.
+    """
+
+
+@hookspec
+def airlock_task_started(task_name: str, headers: Mapping[str, str]) -> None:
+    """Called by a worker integration just before a task's body runs, in the worker.
+
+    ``task_name`` is the task's full name; ``headers`` are what its intent
+    carried (``Intent.headers``), read back from the message (empty when there
+    were none). Called in the context the task runs in, so an implementation
+    may set context variables there. The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_task_finished(task_name: str, error: BaseException | None) -> None:
+    """Called by a worker integration after a task's body ran; ``error`` is what it raised.
+
+    Called in the same context as ``airlock_task_started``. The return value
+    is ignored.
+    """
+
+
+@hookspec
 def airlock_scope_discarded(scope: Scope, intents: Sequence[Intent]) -> None:
     """Called when ``scope`` discarded its buffer; ``intents`` are the lost intents.
 

@@ -17,7 +17,18 @@ if TYPE_CHECKING:
 class Lifecycle:
     """One slot per lifecycle hook: its pluggy caller, or ``None``."""
 
-    __slots__ = ("discarded", "dispatched", "dropped", "enqueued", "failed")
+    __slots__ = (
+        "discarded",
+        "dispatch_finished",
+        "dispatch_started",
+        "dispatched",
+        "dropped",
+        "enqueued",
+        "failed",
+        "task_finished",
+        "task_started",
+        "watching_dispatch",
+    )
 
     #: Slot -> hook name, as in ``airlock.hookspecs``.
     HOOKS = {
@@ -26,6 +37,10 @@ class Lifecycle:
         "dropped": "airlock_intent_dropped",
         "failed": "airlock_dispatch_failed",
         "discarded": "airlock_scope_discarded",
+        "dispatch_started": "airlock_dispatch_started",
+        "dispatch_finished": "airlock_dispatch_finished",
+        "task_started": "airlock_task_started",
+        "task_finished": "airlock_task_finished",
     }
 
     def __init__(self) -> None:
@@ -34,6 +49,13 @@ class Lifecycle:
         self.dropped: Callable[..., Any] | None = None
         self.failed: Callable[..., Any] | None = None
         self.discarded: Callable[..., Any] | None = None
+        self.dispatch_started: Callable[..., Any] | None = None
+        self.dispatch_finished: Callable[..., Any] | None = None
+        self.task_started: Callable[..., Any] | None = None
+        self.task_finished: Callable[..., Any] | None = None
+        #: Some hook wants to hear about each dispatch: a scope's end must not
+        #: run its buffer in-process on its own (it goes through ``dispatch()``).
+        self.watching_dispatch = False
 
 
 lifecycle = Lifecycle()

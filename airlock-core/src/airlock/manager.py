@@ -237,5 +237,9 @@ def refresh() -> None:
     for attribute, hook_name in Lifecycle.HOOKS.items():
         caller = getattr(pm.hook, hook_name) if pm is not None else None
         setattr(lifecycle, attribute, caller if caller and caller.get_hookimpls() else None)
+    lifecycle.watching_dispatch = any(
+        getattr(lifecycle, slot) is not None
+        for slot in ("dispatched", "dispatch_started", "dispatch_finished")
+    )
     for listener in _state.listeners:
         listener()

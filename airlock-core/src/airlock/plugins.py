@@ -17,6 +17,8 @@ Writing executors
 Tasks
     ``task_name``, ``task_reference``, ``resolve_task``, ``task_kinds``,
     ``executor_name_for`` (where the task router sends a task).
+Workers
+    ``running_task(task_name, headers)`` around each task a worker runs.
 Packaging
     ``lazy_exports`` and ``require`` for modules that forward to another
     distribution.
@@ -54,6 +56,7 @@ from airlock.registry import lookup, names, resolve_task, task_kinds
 from airlock.resolution import policy_factory, resolve_executor, resolve_policy
 from airlock.routing import router
 from airlock.scopes import resolve_scope_class
+from airlock.worker import running_task
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -123,6 +126,7 @@ __all__ = [
     "resolve_policy",
     "resolve_scope_class",
     "resolve_task",
+    "running_task",
     "sync_executor",
     "task_kinds",
     "task_name",

@@ -224,7 +224,7 @@ class Scope:
         Override it to send them later or elsewhere; call
         ``super().dispatch_all(intents)`` to send them through the executor.
         """
-        dispatch(intents, self._plan.executor, keep_going=self._plan.keep_going)
+        dispatch(intents, self._plan.executor, keep_going=self._plan.keep_going, scope=self)
 
     def _dispatch_all(self, intents: list[Intent]) -> None:
         """Deprecated alias of ``dispatch_all`` (overriding it still works, with a warning)."""
@@ -310,7 +310,7 @@ class Scope:
         if not self._end:
             return []
         plan = self._plan
-        if plan.inline and self._parent is None and lifecycle.dispatched is None:
+        if plan.inline and self._parent is None and not lifecycle.watching_dispatch:
             in_process = None if plan.executor is sync_executor else router
             buffer.run_in_process(self._entries, self._end, self, in_process)
             return None
@@ -445,7 +445,7 @@ class Scope:
                 plan = self._plan
                 if not end:
                     return
-                if plan.inline and self._parent is None and lifecycle.dispatched is None:
+                if plan.inline and self._parent is None and not lifecycle.watching_dispatch:
                     in_process = None if plan.executor is sync_executor else router
                     buffer.run_in_process(self._entries, end, self, in_process)
                     return
