@@ -7,7 +7,7 @@ third-party plugin can do all they do.
 Registering and finding plugins
     ``register``, ``unregister``, ``manager``, ``load``, ``load_failures``,
     ``names``, ``lookup``, ``describe``, ``distribution``, ``reset``,
-    ``autoload_disabled``; markers ``hookimpl`` and ``hookspec``.
+    ``autoload_disabled`` (the markers are ``airlock.hookimpl`` and ``airlock.hookspec``).
 Resolving what a user wrote
     ``resolve_executor``, ``resolve_policy``, ``policy_factory``,
     ``resolve_scope_class``, ``import_object``, ``executor_name``.
@@ -63,8 +63,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from airlock.hookspecs import hookimpl, hookspec
-
 
 def executor_name(executor: Callable[..., Any]) -> str | None:
     """The name ``executor`` goes by: as configured (a name or dotted path), or as registered.
@@ -86,15 +84,6 @@ def executor_name_for(task: object) -> str:
     return router.executor_name(task)
 
 
-def __getattr__(name: str) -> Any:
-    # The markers need pluggy; they load on first use, so importing this module stays free.
-    if name in ("hookimpl", "hookspec"):
-        from airlock import hookspecs
-
-        return getattr(hookspecs, name)
-    raise AttributeError(f"module 'airlock.plugins' has no attribute {name!r}")
-
-
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "ENTRY_POINT_GROUP",
@@ -108,8 +97,6 @@ __all__ = [
     "distribution",
     "executor_name",
     "executor_name_for",
-    "hookimpl",
-    "hookspec",
     "import_object",
     "lazy_exports",
     "load",
