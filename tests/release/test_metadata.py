@@ -117,6 +117,11 @@ def test_changelog_is_fed_by_towncrier(distribution):
         assert link.startswith("https://"), link
 
 
+def test_ships_the_repository_s_license(distribution):
+    assert distribution.metadata["project"]["license"] == "MIT"
+    assert (distribution.folder / "LICENSE").read_text() == (ROOT / "LICENSE").read_text()
+
+
 def test_registers_its_plugin(distribution):
     entry_points = distribution.metadata["project"]["entry-points"]["airlock"]
     assert entry_points, f"{distribution.name} registers a plugin in the 'airlock' group"
