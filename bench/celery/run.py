@@ -2,6 +2,10 @@
 
 Side by side in one run, on Redis (database 1) and on RabbitMQ, with raw
 redis-py pipelined LPUSH of payloads the size of a real message as the floor.
+On RabbitMQ the flush runs with publisher confirms (the default: one wait per
+batch) and without them, next to a ``.delay()`` loop with kombu's own
+``confirm_publish`` (one wait per message). A second table times flushes of
+a single intent, what a web request typically sends, against one ``.delay()``.
 Both sides send the same task with the same arguments; every message lands in
 the queue ``celery_bench``, which no worker consumes, is counted, and the queue
 is emptied after each measurement. Each side is warmed up first (connection,
@@ -12,8 +16,8 @@ queue declaration, code paths), then the methods alternate within every round
 executor does; "airlock scope" times the whole block a user writes, the
 ``airlock.enqueue()`` calls included.
 
-    python bench/celery/run.py                # N = 10,000, 5 rounds
-    python bench/celery/run.py --n 500 --rounds 1   # a quick smoke run
+    python bench/celery/run.py                # N = 10,000, 5 rounds, 1,000 single flushes
+    python bench/celery/run.py --n 500 --rounds 1 --single 100   # a quick smoke run
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import amqp
 import celery
 import kombu
 import redis
@@ -43,10 +48,11 @@ PAYLOAD = "x" * 64
 WARMUP = 200
 
 
-def make_app(broker: str) -> Celery:
+def make_app(broker: str, **transport_options: Any) -> Celery:
     app = Celery("airlock_celery_bench", broker=broker, set_as_current=False)
     app.conf.update(task_default_queue=QUEUE, task_default_exchange=QUEUE,
-                    task_default_routing_key=QUEUE)  # fmt: skip
+                    task_default_routing_key=QUEUE,
+                    broker_transport_options=transport_options)  # fmt: skip
 
     @app.task(name="bench.notify", shared=False)
     def notify(order_id: int, payload: str) -> None:
@@ -76,6 +82,21 @@ def airlock_flush(app: Celery, n: int, executor: CeleryExecutor) -> tuple[float,
     return end - flush_start, end - start
 
 
+def single_delays(app: Celery, n: int) -> float:
+    """``n`` separate ``.delay()`` calls: the cost of one, as a request pays it."""
+    return delay_loop(app, n)
+
+
+def single_flushes(app: Celery, n: int, executor: CeleryExecutor) -> float:
+    """``n`` scopes of one intent each, flushed one after the other."""
+    task = app.tasks["bench.notify"]
+    start = time.perf_counter()
+    for number in range(n):
+        with airlock.scope(executor=executor):
+            airlock.enqueue(task, number, PAYLOAD)
+    return time.perf_counter() - start
+
+
 def raw_lpush(client: redis.Redis, n: int, payload: bytes) -> float:
     start = time.perf_counter()
     pipe = client.pipeline(transaction=False)
@@ -90,29 +111,61 @@ def raw_lpush(client: redis.Redis, n: int, payload: bytes) -> float:
 class Side:
     """One broker: how to run each method, count what arrived, and empty the queue."""
 
-    def __init__(self, broker: str, url: str, executor: CeleryExecutor) -> None:
+    def __init__(self, broker: str, url: str, batch_size: int) -> None:
         self.broker = broker
         self.app = make_app(url)
-        self.executor = executor
+        self.confirming = CeleryExecutor(batch_size=batch_size)
+        self.unconfirmed = CeleryExecutor(batch_size=batch_size, publisher_confirms=False)
         self.client = redis.Redis.from_url(url) if broker == "redis" else None
-        self.app.tasks["bench.notify"].delay(0, PAYLOAD)  # connect and declare the queue
+        #: RabbitMQ only: kombu's own per-message publisher confirms.
+        self.confirm_app = None if self.client else make_app(url, confirm_publish=True)
+        for app in (self.app, self.confirm_app):
+            if app is not None:
+                app.tasks["bench.notify"].delay(0, PAYLOAD)  # connect and declare the queue
         self.payload = b""  # a real message, for the LPUSH floor
         if self.client is not None:
             self.payload = self.client.lindex(QUEUE, 0) or b""
         self.purge()
 
     def methods(self) -> dict[str, Callable[[int], dict[str, float]]]:
+        """Batch methods: N intents in one go (each returns its rows' seconds)."""
+
         def flush(n: int) -> dict[str, float]:
-            flush_seconds, scope_seconds = airlock_flush(self.app, n, self.executor)
+            flush_seconds, scope_seconds = airlock_flush(self.app, n, self.confirming)
             return {"airlock flush": flush_seconds, "airlock scope": scope_seconds}
 
         methods = {
             ".delay() loop": lambda n: {".delay() loop": delay_loop(self.app, n)},
             "airlock": flush,
         }
+        if self.confirm_app is not None:
+            confirm_app = self.confirm_app
+
+            def unconfirmed(n: int) -> dict[str, float]:
+                flush_seconds, _ = airlock_flush(self.app, n, self.unconfirmed)
+                return {"airlock flush, no confirms": flush_seconds}
+
+            methods["unconfirmed"] = unconfirmed
+            methods["confirm_publish"] = lambda n: {
+                ".delay() loop, confirm_publish": delay_loop(confirm_app, n)
+            }
         if self.client is not None:
             client, payload = self.client, self.payload
             methods["raw"] = lambda n: {"raw pipelined LPUSH": raw_lpush(client, n, payload)}
+        return methods
+
+    def single_methods(self) -> dict[str, Callable[[int], dict[str, float]]]:
+        """One intent at a time, ``n`` times: what a web request pays per flush."""
+        methods = {
+            ".delay()": lambda n: {".delay()": single_delays(self.app, n)},
+            "airlock": lambda n: {
+                "airlock flush of 1": single_flushes(self.app, n, self.confirming)
+            },
+        }
+        if self.confirm_app is not None:
+            methods["unconfirmed"] = lambda n: {
+                "airlock flush of 1, no confirms": single_flushes(self.app, n, self.unconfirmed)
+            }
         return methods
 
     def count(self, n: int) -> int:
@@ -141,12 +194,15 @@ class Side:
         if self.client is None:
             with self.app.connection_for_write() as connection:
                 connection.default_channel.queue_delete(QUEUE)
-        self.app.close()
+        for app in (self.app, self.confirm_app):
+            if app is not None:
+                app.close()
 
 
-def measure(side: Side, n: int, rounds: int) -> dict[str, list[float]]:
+def measure(
+    side: Side, methods: dict[str, Callable[[int], dict[str, float]]], n: int, rounds: int
+) -> dict[str, list[float]]:
     """Warm every method up, then ``rounds`` alternating rounds; every sample of each row."""
-    methods = side.methods()
     for run in methods.values():
         run(min(n, WARMUP))
         side.purge()
@@ -164,25 +220,37 @@ def measure(side: Side, n: int, rounds: int) -> dict[str, list[float]]:
     return samples
 
 
-ROW_ORDER = (".delay() loop", "airlock flush", "airlock scope", "raw pipelined LPUSH")
+ROW_ORDER = (
+    ".delay() loop",
+    ".delay() loop, confirm_publish",
+    "airlock flush",
+    "airlock flush, no confirms",
+    "airlock scope",
+    "raw pipelined LPUSH",
+    ".delay()",
+    "airlock flush of 1",
+    "airlock flush of 1, no confirms",
+)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        f"{'broker':<9} {'method':<22} {'N':>7} {'seconds':>9} {'us/msg':>8} {'msgs/s':>9}"
+        f"{'broker':<9} {'method':<32} {'N':>7} {'seconds':>9} {'us/msg':>8} {'msgs/s':>9}"
         f" {'vs .delay()':>12}",
     ]
     for row in rows:
         lines.append(
-            f"{row['broker']:<9} {row['method']:<22} {row['n']:>7} {row['seconds']:>9.3f}"
+            f"{row['broker']:<9} {row['method']:<32} {row['n']:>7} {row['seconds']:>9.3f}"
             f" {row['seconds'] * 1e6 / row['n']:>8.1f} {row['per_second']:>9.0f}"
             f" {row['speedup_vs_delay']:>11.1f}x"
         )
     return "\n".join(lines)
 
 
-def rows_for(broker: str, n: int, samples: dict[str, list[float]]) -> list[dict[str, Any]]:
-    baseline = statistics.median(samples[".delay() loop"])
+def rows_for(
+    broker: str, n: int, samples: dict[str, list[float]], baseline_row: str
+) -> list[dict[str, Any]]:
+    baseline = statistics.median(samples[baseline_row])
     rows = []
     for method in ROW_ORDER:
         if method not in samples:
@@ -207,6 +275,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=10_000, help="intents per measurement")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians)")
     parser.add_argument("--batch-size", type=int, default=1000, help="messages per pipeline")
+    parser.add_argument("--single", type=int, default=1000, help="flushes of one intent")
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("AIRLOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[
@@ -219,21 +288,27 @@ def main() -> int:
         default=os.environ.get("AIRLOCK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
     )
     args = parser.parse_args()
-    executor = CeleryExecutor(batch_size=args.batch_size)
     rows: list[dict[str, Any]] = []
+    singles: list[dict[str, Any]] = []
     for broker, url in (("redis", args.redis_url), ("rabbitmq", args.amqp_url)):
-        side = Side(broker, url, executor)
+        side = Side(broker, url, args.batch_size)
         try:
-            rows += rows_for(broker, args.n, measure(side, args.n, args.rounds))
+            samples = measure(side, side.methods(), args.n, args.rounds)
+            rows += rows_for(broker, args.n, samples, ".delay() loop")
+            samples = measure(side, side.single_methods(), args.single, args.rounds)
+            singles += rows_for(broker, args.single, samples, ".delay()")
         finally:
             side.close()
     print(
         f"airlock-celery: flush of N={args.n} intents vs .delay() loop, median of"
         f" {args.rounds} alternating rounds (Python {platform.python_version()},"
-        f" celery {celery.__version__}, kombu {kombu.__version__}, redis-py {redis.__version__},"
+        f" celery {celery.__version__}, kombu {kombu.__version__}, py-amqp {amqp.__version__},"
+        f" redis-py {redis.__version__},"
         f" kombu Producer.batch: {'yes' if hasattr(kombu.Producer, 'batch') else 'no'})"
     )
     print(table(rows))
+    print(f"\nFlushes of one intent, {args.single} after another, vs one .delay() each:")
+    print(table(singles))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -244,8 +319,11 @@ def main() -> int:
                 "python": platform.python_version(),
                 "celery": celery.__version__,
                 "kombu": kombu.__version__,
+                "py_amqp": amqp.__version__,
                 "redis_py": redis.__version__,
+                "single": args.single,
                 "rows": rows,
+                "single_rows": singles,
             },
             indent=2,
         )

@@ -55,7 +55,7 @@ VARIANTS = {
 
 TARGETS = {
     "per_intent_ns": "<= 0.2x original",
-    "per_scope_ns": "<= 0.2x original",
+    "per_scope_ns": "<= 0.3x original",
     "bytes_per_intent": "<= 150 B",
     "import_ms": "< 15 ms",
     "import_without_pluggy": "no",

@@ -162,3 +162,73 @@ def test_dispatch_errors(redis_broker):
     retry = example.notify([orders[0], broken, orders[2]])
     assert [intent.kwargs["order_id"] for intent in retry] == [broken.id, 2]
     assert len(names(redis_broker)) == 4
+
+
+def test_timeouts(redis_broker):
+    from airlock_celery.connections import flush_connection
+
+    app = importlib.import_module("timeouts").app
+
+    @app.task(name="timeouts.ping", shared=False)
+    def ping(n):
+        """Never runs: nothing reads the queue."""
+
+    options = flush_connection(app).transport_options
+    assert (options["socket_timeout"], options["socket_connect_timeout"]) == (10, 5)
+    with airlock.scope(executor="celery"):
+        airlock.enqueue(ping, 1)
+    assert names(redis_broker) == [("timeouts.ping", [1], {})]
+
+
+@pytest.fixture
+def rabbitmq_app(amqp_url, monkeypatch):
+    """An app on RabbitMQ with an exchange no queue is bound to, and a queue nobody reads."""
+    from celery import Celery
+    from kombu import Connection, Exchange
+
+    monkeypatch.delenv("CELERY_BROKER_URL")  # Celery lets it win over broker=
+    app = Celery("outcomes", broker=amqp_url, set_as_current=False)
+    app.conf.update(
+        task_default_queue="celery_outcomes",
+        task_default_exchange="celery_outcomes",
+        task_default_routing_key="celery_outcomes",
+    )
+
+    @app.task(name="outcomes.notify", shared=False)
+    def notify(n):
+        """Never runs: nothing reads the queue."""
+
+    with Connection(amqp_url) as connection:
+        Exchange("celery_outcomes_nowhere", type="direct")(connection.default_channel).declare()
+    yield app
+    app.close()
+    with Connection(amqp_url) as connection:
+        connection.default_channel.exchange_delete("celery_outcomes_nowhere")
+        connection.default_channel.queue_delete("celery_outcomes")
+
+
+def _failed_flush(app, options):
+    notify = app.tasks["outcomes.notify"]
+    scopes = []
+
+    def run():
+        with airlock.scope(executor="celery") as scope:
+            scopes.append(scope)
+            for n, chosen in enumerate(options):
+                airlock.enqueue(notify, n, _dispatch_options=chosen)
+
+    with pytest.raises(airlock.DispatchError) as caught:
+        run()
+    return scopes[0].intents, caught.value
+
+
+def test_delivery_outcomes(rabbitmq_app):
+    sort_failures = importlib.import_module("delivery_outcomes").sort_failures
+    unroutable = {"exchange": "celery_outcomes_nowhere", "routing_key": "none"}
+    intents, refused = _failed_flush(rabbitmq_app, [None, unroutable, None])
+    assert sort_failures(refused) == ([intents[1]], [])  # not on the broker: send again
+    missing = {"exchange": "celery_outcomes_missing", "routing_key": "none"}
+    intents, closed = _failed_flush(rabbitmq_app, [missing, None])
+    resend, maybe_sent = sort_failures(closed)
+    assert intents[0] in maybe_sent  # the channel closed before it was confirmed
+    assert resend == closed.pending

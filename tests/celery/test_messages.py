@@ -159,21 +159,36 @@ def _signal(sender, body, exchange, routing_key, headers, declare):
     }
 
 
-def test_wrong_arguments_fail_at_flush_like_apply_async(app, queues):
+def test_wrong_arguments_fail_at_the_enqueue_call_like_apply_async(app, queues):
     typed = app.tasks["airlock_tests.golden_typed"]
     with pytest.raises(TypeError) as direct:
         typed.apply_async((1, "two", "three"))
 
-    def flush() -> None:
-        with airlock.scope(executor="celery"):
-            airlock.enqueue(typed, 1)
+    with airlock.scope(executor="celery"):
+        airlock.enqueue(typed, 1)
+        with pytest.raises(airlock.TaskArgumentError) as refused:
             airlock.enqueue(typed, 1, "two", "three")
-            airlock.enqueue(typed, 3)
+        airlock.enqueue(typed, 3)
+    assert isinstance(refused.value, TypeError)
+    assert str(direct.value) in str(refused.value)
+    assert [m["headers"]["argsrepr"] for m in queues()] == ["(1,)", "(3,)"]
 
+
+def test_wrong_arguments_that_reach_the_executor_fail_at_flush_like_apply_async(app, queues):
+    """Arguments that reach the executor unchecked (a stored row) fail there as in Celery.
+
+    ``airlock.enqueue()`` refuses them at the call; an intent built elsewhere
+    (the outbox relay, a task exempt from that check) meets Celery's own check.
+    """
+    typed = app.tasks["airlock_tests.golden_typed"]
+    with pytest.raises(TypeError) as direct:
+        typed.apply_async((1, "two", "three"))
+    intents = [airlock.Intent(typed, args, {}, None) for args in [(1,), (1, "two", "three"), (3,)]]
     with pytest.raises(airlock.DispatchError) as flushed:
-        flush()
+        CeleryExecutor().dispatch_many(intents)
     ((intent, cause),) = flushed.value.failed
     assert intent.args == (1, "two", "three")
     assert type(cause) is TypeError
     assert str(cause) == str(direct.value)
+    assert flushed.value.pending == intents[2:]
     assert [m["headers"]["argsrepr"] for m in queues()] == ["(1,)"]

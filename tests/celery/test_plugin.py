@@ -51,10 +51,10 @@ def test_cli_lists_the_plugin(listed_plugins):
     assert celery["registers"]["executor"] == ["celery"]
 
 
-def test_loading_the_plugin_does_not_import_celery():
+def test_loading_the_plugin_does_not_import_celery_or_kombu():
     code = (
         "import sys, airlock; airlock.plugins.lookup('executor', 'celery');"
-        " print('celery' in sys.modules)"
+        " print('celery' in sys.modules or 'kombu' in sys.modules)"
     )
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

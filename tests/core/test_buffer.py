@@ -21,7 +21,7 @@ from coresupport import append_to_log as task
 from coresupport import raise_after, run_block
 
 import airlock
-from airlock.plugins import lifecycle
+from airlock.lifecycle import lifecycle
 
 
 class Refused(Exception):

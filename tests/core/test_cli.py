@@ -57,10 +57,11 @@ def test_plugins_json_is_valid_and_complete() -> None:
     listing = json.loads(result.stdout)
     assert isinstance(listing, list)
     core = next(entry for entry in listing if entry["name"] == "core")
-    assert set(core) == {"name", "distribution", "version", "registers", "hooks"}
+    assert set(core) == {"name", "distribution", "version", "registers", "hooks", "error"}
     assert core["distribution"] == "airlock-core"
     assert core["version"]
-    assert core["registers"]["executor"] == ["sync"]
+    assert core["error"] is None
+    assert core["registers"]["executor"] == ["auto", "sync"]
     assert core["registers"]["scope"] == ["default"]
     assert {"allow_all", "drop_all", "dedupe"} <= set(core["registers"]["policy"])
     assert "airlock_register_executors" in core["hooks"]
@@ -86,8 +87,9 @@ def test_check_passes_on_a_good_configuration(autoload: str) -> None:
     env = subprocess_env(AIRLOCK_DISABLE_PLUGIN_AUTOLOAD="1" if autoload == "off" else None)
     result = airlock_cli("check", env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("airlock check: OK")
-    assert "executor=airlock.executors.sync_executor" in result.stdout
+    assert result.stdout.startswith("airlock check: OK (executor=auto ")
+    assert "routing by task kind" in result.stdout
+    assert "any other callable -> sync (in-process)" in result.stdout
 
 
 def test_check_reports_the_configured_executor() -> None:
@@ -170,7 +172,54 @@ def test_check_and_plugins_fail_readably_on_a_broken_plugin(tmp_path: Path) -> N
         assert "Traceback" not in result.stderr
 
 
-def test_no_command_is_a_usage_error() -> None:
+def test_no_command_prints_the_help() -> None:
     result = airlock_cli()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: airlock")
+    assert "plugins" in result.stdout
+    assert "check" in result.stdout
+    assert "exit status:" in result.stdout
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    result = airlock_cli("frobnicate")
     assert result.returncode == 2
     assert "usage: airlock" in result.stderr
+
+
+def test_version_names_the_installed_airlock_core() -> None:
+    from importlib.metadata import version
+
+    result = airlock_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"airlock {version('airlock-core')}"
+
+
+@pytest.mark.parametrize("command", [[], ["plugins"], ["check"]])
+def test_help_is_plain_text_with_a_description(command: list[str]) -> None:
+    result = airlock_cli(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "`" not in result.stdout
+    description = result.stdout.split("\n\n")[1]
+    assert len(description.split()) >= 5, result.stdout
+    assert "exit status:" in result.stdout
+
+
+def test_check_takes_django_settings_and_pythonpath_as_django_admin_does(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "__init__.py").write_text("")
+    (project / "settings.py").write_text(
+        "SECRET_KEY = 'x'\nINSTALLED_APPS = ['airlock_django']\n"
+        "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': ':memory:'}}\n"
+        "AIRLOCK = {'EXECUTOR': 'sync'}\n"
+    )
+    result = airlock_cli(
+        "check", "--settings", "proj.settings", "--pythonpath", str(tmp_path), env=subprocess_env()
+    )
+    assert result.returncode == 0, result.stderr
+    assert "executor=sync" in result.stdout
+    missing = airlock_cli("check", "--settings", "proj.settings", env=subprocess_env())
+    assert missing.returncode == 1
+    assert "proj.settings" in missing.stderr
+    assert "--pythonpath" in missing.stderr

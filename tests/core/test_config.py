@@ -17,7 +17,7 @@ def task(*args: Any) -> None:
 
 def test_the_defaults() -> None:
     config = airlock.get_configuration()
-    assert config["executor"] is airlock.sync_executor
+    assert config["executor"] is airlock.plugins.lookup("executor", "auto")
     assert type(config["policy"]) is airlock.AllowAll
     assert config["scope_cls"] is airlock.Scope
     assert config["scope_kwargs"] == {}
@@ -187,7 +187,7 @@ def test_configure_wins_over_the_environment_variable(
 def test_reset_configuration_reads_the_environment_variable_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert airlock.get_configuration()["executor"] is airlock.sync_executor
+    assert airlock.get_configuration()["executor"] is airlock.plugins.lookup("executor", "auto")
     monkeypatch.setenv("AIRLOCK_EXECUTOR", "coresupport.recording_executor")
     airlock.reset_configuration()
     assert airlock.get_configuration()["executor"] is coresupport.recording_executor

@@ -52,8 +52,8 @@ def dispatch_path(
     """Run a test both with no lifecycle hook and with a dispatched hook implemented."""
     airlock.plugins.load()
     if request.param == "no hooks":
-        monkeypatch.setattr(airlock.plugins.lifecycle, "dispatched", None)
-        monkeypatch.setattr(airlock.plugins.lifecycle, "failed", None)
+        monkeypatch.setattr(airlock.lifecycle.lifecycle, "dispatched", None)
+        monkeypatch.setattr(airlock.lifecycle.lifecycle, "failed", None)
         yield None
     else:
         hook = DispatchedHook()
@@ -406,7 +406,7 @@ def test_dispatch_all_receives_what_survived_policies_and_ancestors(recorder: Re
     deferred: list[list[airlock.Intent]] = []
 
     class Deferred(airlock.Scope):
-        def _dispatch_all(self, intents: list[airlock.Intent]) -> None:
+        def dispatch_all(self, intents: list[airlock.Intent]) -> None:
             deferred.append(list(intents))
 
     with airlock.scope(_cls=Deferred, policy=airlock.BlockTasks("other"), executor=recorder):
@@ -422,10 +422,29 @@ def test_dispatch_all_is_not_called_for_a_nested_scope_that_is_captured() -> Non
     calls: list[str] = []
 
     class Deferred(airlock.Scope):
-        def _dispatch_all(self, intents: list[airlock.Intent]) -> None:
+        def dispatch_all(self, intents: list[airlock.Intent]) -> None:
             calls.append("inner")
-            super()._dispatch_all(intents)
+            super().dispatch_all(intents)
 
     with airlock.scope(executor=Recorder()), airlock.scope(_cls=Deferred):
         airlock.enqueue(task, 1)
     assert calls == []
+
+
+def test_overriding_the_deprecated_dispatch_all_alias_still_works_with_a_warning(
+    recorder: Recorder,
+) -> None:
+    seen: list[list[int]] = []
+
+    with pytest.warns(DeprecationWarning, match=r"override dispatch_all\(\) instead"):
+
+        class Legacy(airlock.Scope):
+            def _dispatch_all(self, intents: list[airlock.Intent]) -> None:
+                seen.append(args_of(intents))
+                super()._dispatch_all(intents)
+
+    with airlock.scope(_cls=Legacy, executor=recorder):
+        airlock.enqueue(task, 1)
+        airlock.enqueue(task, 2)
+    assert seen == [[1, 2]]
+    assert args_of(recorder.intents) == [1, 2]

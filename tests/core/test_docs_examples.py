@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "docs" / "examples" / "core").glob("*.py"))
+DOCS = Path(__file__).parents[2] / "docs"
+EXAMPLES = sorted(
+    [*(DOCS / "examples" / "core").glob("*.py"), *(DOCS / "examples" / "plugins").glob("*.py")]
+)
 
 
 def test_examples_exist() -> None:
@@ -20,6 +23,6 @@ def test_example_runs(path: Path) -> None:
 
 
 def test_every_example_is_shown_in_the_docs() -> None:
-    pages = "".join(p.read_text() for p in (Path(__file__).parents[2] / "docs").rglob("*.md"))
-    missing = [p.name for p in EXAMPLES if f"docs/examples/core/{p.name}" not in pages]
+    pages = "".join(p.read_text() for p in DOCS.rglob("*.md"))
+    missing = [p.name for p in EXAMPLES if f"docs/examples/{p.parent.name}/{p.name}" not in pages]
     assert missing == []

@@ -53,9 +53,9 @@ def test_a_seed_path_whose_distribution_is_missing_says_what_to_install(
 
 def test_require_names_the_distribution_for_a_missing_module() -> None:
     with pytest.raises(ImportError, match="pip install airlock-nothing-here") as caught:
-        airlock.integrations.require("core_test_no_such_module", "airlock-nothing-here")
+        airlock.plugins.require("core_test_no_such_module", "airlock-nothing-here")
     assert caught.value.name == "core_test_no_such_module"
 
 
 def test_require_is_silent_for_an_importable_module() -> None:
-    airlock.integrations.require("json", "airlock-json")
+    airlock.plugins.require("json", "airlock-json")

@@ -320,7 +320,7 @@ def test_scopes_policies_and_exceptions_follow_the_model(
     if machine.sync:  # no lifecycle hook: the sync executor runs buffers directly
         airlock.plugins.load()
         for hook in ("enqueued", "dispatched", "dropped", "failed", "discarded"):
-            monkeypatch.setattr(airlock.plugins.lifecycle, hook, None)
+            monkeypatch.setattr(airlock.lifecycle.lifecycle, hook, None)
     contextvars.copy_context().run(
         run_state_machine_as_test,
         machine,

@@ -78,7 +78,7 @@ print(json.dumps({kind: sorted(airlock.plugins.names(kind)) for kind in kinds}))
 def test_disabled_autoload_keeps_the_core_builtins_only() -> None:
     found = run_snippet(NAMES, env=subprocess_env(AIRLOCK_DISABLE_PLUGIN_AUTOLOAD="1"))
     assert found == {
-        "executor": ["sync"],
+        "executor": ["auto", "sync"],
         "policy": ["allow_all", "assert_no_effects", "dedupe", "drop_all", "log_on_flush"],
         "scope": ["default"],
     }
@@ -100,7 +100,7 @@ def test_disabled_autoload_hides_the_example_plugin_and_hints_at_siblings() -> N
     )
     assert set(found) == {"example", "celery"}
     assert "pip install airlock-celery" in str(found["celery"])
-    assert "Installed executor names: sync." in str(found["example"])
+    assert "Installed executor names: auto, sync." in str(found["example"])
 
 
 def test_hand_registration_works_with_autoload_disabled() -> None:
@@ -171,12 +171,12 @@ def test_two_distributions_publishing_the_same_plugin_name_conflict_naming_both(
         {"core_fake_same": "core_fake_two"},
         {"core_fake_two": OFFER_EXECUTOR.format(name="core-fake-b")},
     )
-    found = run_snippet(LOOKUP.format(name="sync"), env=env_with_path(tmp_path))
+    # Neither is registered; what the application does not take from them keeps working.
+    assert run_snippet(LOOKUP.format(name="sync"), env=env_with_path(tmp_path)) == {"type": None}
+    found = run_snippet(LOOKUP.format(name="core-fake-a"), env=env_with_path(tmp_path))
     assert found["type"] == "PluginConflictError"
     assert "core-fake-one" in str(found["message"])
     assert "core-fake-two" in str(found["message"])
-    disabled = env_with_path(tmp_path, AIRLOCK_DISABLE_PLUGIN_AUTOLOAD="1")
-    assert run_snippet(LOOKUP.format(name="sync"), env=disabled) == {"type": None}
 
 
 def test_a_plugin_that_fails_to_import_is_reported_by_name(tmp_path: Path) -> None:
@@ -186,14 +186,21 @@ def test_a_plugin_that_fails_to_import_is_reported_by_name(tmp_path: Path) -> No
         {"core_fake_broken": "core_fake_broken"},
         {"core_fake_broken": "raise ImportError('frobnicate is required')\n"},
     )
-    found = run_snippet(LOOKUP.format(name="sync"), env=env_with_path(tmp_path))
-    assert found["type"] == "AirlockError"
+    # The application does not use what the broken plugin provides: it keeps working.
+    assert run_snippet(LOOKUP.format(name="sync"), env=env_with_path(tmp_path)) == {"type": None}
+    # A name it may have provided is unknown, and the error says why.
+    found = run_snippet(LOOKUP.format(name="core-fake-gone"), env=env_with_path(tmp_path))
+    assert found["type"] == "UnknownPluginError"
     message = str(found["message"])
     assert "frobnicate is required" in message
-    assert "core_fake_broken" in message or "core-fake-broken" in message
+    assert "core-fake-broken" in message
     assert "AIRLOCK_DISABLE_PLUGIN_AUTOLOAD" in message
-    disabled = env_with_path(tmp_path, AIRLOCK_DISABLE_PLUGIN_AUTOLOAD="1")
-    assert run_snippet(LOOKUP.format(name="sync"), env=disabled) == {"type": None}
+    listing = run_python("-m", "airlock", "plugins", env=env_with_path(tmp_path))
+    assert listing.returncode == 1
+    (row,) = [line for line in listing.stdout.splitlines() if line.startswith("core_fake_broken")]
+    assert "core-fake-broken (FAILED TO LOAD)" in row
+    assert "frobnicate is required" in listing.stderr
+    assert "core" in [line.split()[0] for line in listing.stdout.splitlines()[1:]]
 
 
 def test_an_entry_point_plugin_is_selected_by_name_with_its_distribution(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def test_core_registers_its_builtins_through_the_hooks() -> None:
 
 
 def test_core_builtins_with_autoload_disabled(core_plugins_only: None) -> None:
-    assert airlock.plugins.names("executor") == {"sync": "core"}
+    assert airlock.plugins.names("executor") == {"auto": "core", "sync": "core"}
     assert airlock.plugins.names("scope") == {"default": "core"}
     assert airlock.plugins.distribution("core") == "airlock-core"
     assert type(airlock.scope(policy="drop_all").policy) is airlock.DropAll
@@ -135,7 +135,7 @@ def test_unknown_name_suggests_a_close_match() -> None:
 def test_unknown_name_of_a_known_provider_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(airlock.plugins.PROVIDERS, "core-test-broker", "airlock-core-test-broker")
+    monkeypatch.setitem(airlock.registry.PROVIDERS, "core-test-broker", "airlock-core-test-broker")
     with pytest.raises(airlock.UnknownPluginError, match="pip install airlock-core-test-broker"):
         airlock.scope(executor="core-test-broker")
 
@@ -188,12 +188,13 @@ def test_describe_reports_what_each_plugin_registers(register: Register) -> None
     register(Offers(executors={"core-test-rec": Recorder()}), "core-test")
     infos = {info.name: info for info in airlock.plugins.describe()}
     assert infos["core"].distribution == "airlock-core"
-    assert infos["core"].registers["executor"] == ["sync"]
+    assert infos["core"].registers["executor"] == ["auto", "sync"]
     assert infos["core-test"].distribution is None
     assert infos["core-test"].registers == {
         "executor": ["core-test-rec"],
         "policy": [],
         "scope": [],
+        "task kind": [],
     }
     assert "airlock_register_executors" in infos["core-test"].hooks
 
@@ -252,11 +253,7 @@ class Boom(Exception):
     pass
 
 
-def test_hooks_registered_inside_an_open_scope_see_what_follows(
-    register: Register, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # As in a fresh process: no enqueued hook and no airlock.policy() block yet.
-    monkeypatch.setattr(airlock._context, "watched", False)
+def test_hooks_registered_inside_an_open_scope_see_what_follows(register: Register) -> None:
     ran: list[int] = []
     hooks = Lifecycle()
     with airlock.scope() as scope:
@@ -344,7 +341,7 @@ def test_the_dropped_hook_fires_for_captured_intents_dropped_by_the_outer_policy
 def test_unimplemented_lifecycle_hooks_are_not_called_at_all(
     core_plugins_only: None, register: Register
 ) -> None:
-    lifecycle = airlock.plugins.lifecycle
+    lifecycle = airlock.lifecycle.lifecycle
     slots = ("enqueued", "dispatched", "dropped", "failed", "discarded")
     assert {slot: getattr(lifecycle, slot) for slot in slots} == dict.fromkeys(slots)
 

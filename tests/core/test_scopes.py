@@ -172,7 +172,7 @@ def test_a_policy_name_builds_a_new_instance_per_scope() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["sync", "airlock.sync_executor", "airlock.executors:sync_executor"]
+    "value", ["sync", "airlock.sync_executor", "airlock.integrations.executors.sync:sync_executor"]
 )
 def test_executor_by_name_or_dotted_path(value: str) -> None:
     assert airlock.scope(executor=value).executor is airlock.sync_executor

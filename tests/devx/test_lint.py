@@ -41,6 +41,18 @@ def test_each_dispatch_call_is_flagged_at_its_method_name() -> None:
     ]
 
 
+def test_celery_on_commit_helpers_are_flagged_too() -> None:
+    assert findings(
+        """
+        send_receipt.delay_on_commit(1)
+        send_receipt.apply_async_on_commit(args=(1,), countdown=60)
+        """
+    ) == [(2, 13, "ALK005"), (3, 13, "ALK005")]
+    (_, message) = RULES["delay_on_commit"]
+    assert "airlock.enqueue" in message
+    assert "outbox" in message
+
+
 def test_chained_and_multiline_calls_point_at_the_method_line() -> None:
     assert findings(
         """

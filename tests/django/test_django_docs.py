@@ -45,7 +45,7 @@ def test_seed_settings_pass_airlock_check_and_manage_py_check() -> None:
         timeout=60,
     )
     assert checked.returncode == 0, checked.stderr
-    assert "executor=airlock_celery" in checked.stdout
+    assert "executor=airlock.integrations.executors.celery.celery_executor" in checked.stdout
     assert "scope=DjangoScope" in checked.stdout
     managed = subprocess.run(
         [sys.executable, "-m", "django", "check"],

@@ -148,13 +148,6 @@ def test_django_tasks_bad_input_is_a_dispatch_error(dummy_backend, task, options
 
 # -- a third-party plugin that fails to load ---------------------------------------------
 
-#: airlock-core still raises a plugin's load error at every lookup and in configure(); it
-#: is to record the error instead (issue 16, item 6). Until then Django cannot start.
-NEEDS_RECORDED_LOAD_ERRORS = pytest.mark.xfail(
-    strict=True,
-    reason="airlock-core raises a plugin load error at every lookup instead of recording it",
-)
-
 
 @pytest.fixture
 def broken_plugin(tmp_path: Path) -> dict[str, str]:
@@ -184,7 +177,6 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@NEEDS_RECORDED_LOAD_ERRORS
 def test_manage_py_check_reports_the_broken_distribution(broken_plugin: dict[str, str]) -> None:
     done = run(broken_plugin, "-m", "django", "check")
     assert done.returncode == 1
@@ -194,7 +186,6 @@ def test_manage_py_check_reports_the_broken_distribution(broken_plugin: dict[str
     assert "Traceback" not in done.stderr
 
 
-@NEEDS_RECORDED_LOAD_ERRORS
 @pytest.mark.django_db(transaction=True)
 def test_django_serves_requests_that_do_not_use_the_broken_plugin(
     broken_plugin: dict[str, str],

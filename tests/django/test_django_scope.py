@@ -230,18 +230,3 @@ def test_rolled_back_intents_are_reported_as_discarded() -> None:
     finally:
         airlock.plugins.unregister("django-test-discards")
     assert seen == [["notify_warehouse", "send_confirmation"]]
-
-
-def test_scopes_opened_in_many_threads_at_once_track_transactions() -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    airlock.plugins.unregister("django.transactions")
-
-    def open_scope(_: int) -> bool:
-        with airlock.scope() as scope:
-            pass
-        return scope.is_flushed
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        assert all(pool.map(open_scope, range(32)))
-    assert airlock.plugins.manager().get_plugin("django.transactions") is not None

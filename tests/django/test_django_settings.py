@@ -41,7 +41,7 @@ def test_valid_settings_pass_the_checks() -> None:
 def test_settings_configure_airlock() -> None:
     with override_settings(
         AIRLOCK={
-            "EXECUTOR": "airlock.executors.sync_executor",
+            "EXECUTOR": "airlock.sync_executor",
             "POLICY": "drop_all",
             "SCOPE": "django",
             "SCOPE_KWARGS": {"using": "sqlite", "on_dispatch_error": "continue"},

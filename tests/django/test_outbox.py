@@ -264,10 +264,10 @@ def test_a_lambda_has_no_name_to_store() -> None:
 def test_an_executor_path_the_relay_would_not_use_fails_the_flush() -> None:
     with (
         pytest.raises(airlock.DispatchError) as caught,
-        airlock.scope(executor="airlock.executors.sync_executor"),
+        airlock.scope(executor="airlock.integrations.executors.sync.sync_executor"),
     ):
         airlock.enqueue(effects.remember, 1)
-    assert "'airlock.executors.sync_executor' is neither" in str(caught.value)
+    assert "'airlock.integrations.executors.sync.sync_executor' is neither" in str(caught.value)
     assert rows() == []
 
 

@@ -3,13 +3,16 @@
 ``celery_executor`` (registered as ``"celery"``) publishes buffered intents with
 ``task.apply_async()``; ``ScopedTask`` scopes every run of a task;
 ``LegacyTaskShim``, ``install_global_intercept`` and ``uninstall_global_intercept``
-move a codebase of ``.delay()`` calls onto airlock gradually.
+move a codebase of ``.delay()`` calls onto airlock gradually. ``MessageRefused``
+and ``DeliveryUncertain`` say, in a ``DispatchError``, what the broker did with
+a message that failed.
 Importing this package does not import Celery; the names that need it load it.
 """
 
 from __future__ import annotations
 
-from airlock.integrations import lazy_exports
+from airlock.plugins import lazy_exports
+from airlock_celery.errors import DeliveryUncertain, MessageRefused
 from airlock_celery.executor import CeleryExecutor, celery_executor
 
 TYPE_CHECKING = False
@@ -33,7 +36,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CeleryExecutor",
+    "DeliveryUncertain",
     "LegacyTaskShim",
+    "MessageRefused",
     "ScopedTask",
     "celery_executor",
     "install_global_intercept",

@@ -22,8 +22,13 @@ from __future__ import annotations
 from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
+from airlock_celery.confirms import Confirms, supports_confirms
+from airlock_celery.connections import acquire_producer, flush_pool
+from airlock_celery.errors import DeliveryUncertain
+
 if TYPE_CHECKING:
     from airlock import Intent
+    from airlock.plugins import DispatchLedger
 
 #: kombu flushes a batch by itself once it holds this many broker commands; the
 #: batch flushes earlier, by intent count, so it always knows what went out.
@@ -48,35 +53,49 @@ PREPARED_OPTIONS = frozenset(
 )
 
 
-class FlushFailed(Exception):
-    """The broker refused a batch: ``intents`` (published into it) did not all go out."""
-
-    def __init__(self, intents: list[Intent], error: BaseException) -> None:
-        super().__init__(f"{len(intents)} buffered messages were not confirmed sent: {error}")
-        self.intents = intents
-        self.error = error
-
-
 class Batch:
     """Publishes intents of one Celery app over one producer until ``close()``.
 
-    ``held`` are the intents published since the last successful ``flush()``:
-    in a kombu batch they may still be waiting in the pipeline.
+    ``held`` are the intents published since the last ``flush()``: in a kombu
+    batch they may still wait in the pipeline, on RabbitMQ their confirms may
+    not have come. ``flush()`` and ``close()`` record each of them in the
+    ledger, dispatched or failed, and never raise.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, ledger: DispatchLedger, *, confirms: bool) -> None:
+        from kombu.exceptions import OperationalError
+
         self.app = app
+        self.ledger = ledger
         self.held: list[Intent] = []
         self._stack = ExitStack()
         self._batch: Any = None
+        self._confirms: Confirms | None = None
         self._tasks: dict[Any, PreparedTask | None] = {}
         try:
-            self.producer = self._stack.enter_context(app.producer_or_acquire())
-            batch = getattr(self.producer, "batch", None)
-            if batch is not None:
-                self._batch = self._stack.enter_context(batch(max_size=_NEVER_AUTOFLUSH))
+            self.producer = self._stack.enter_context(acquire_producer(app))
+            connection = self.producer.connection
+            self._broker_errors = (
+                OperationalError,
+                *connection.connection_errors,
+                *connection.channel_errors,
+            )
+            # An app in eager mode runs its tasks here and publishes nothing to confirm.
+            if confirms and not app.conf.task_always_eager and supports_confirms(connection):
+                conf = app.conf
+                retry_policy = conf.task_publish_retry_policy if conf.task_publish_retry else None
+                self._confirms = Confirms.begin(connection, flush_pool(app).wait, retry_policy)
+                self.producer = self._confirms.producer
+            else:
+                batch = getattr(self.producer, "batch", None)
+                if batch is not None:
+                    self._batch = self._stack.enter_context(batch(max_size=_NEVER_AUTOFLUSH))
             self._flush_state = FlushState(
-                app, self.producer, batched=self._batch is not None, deferred=self._deferred()
+                app,
+                self.producer,
+                batched=hasattr(self.producer, "batch"),
+                deferred=self._deferred(),
+                mandatory=self._confirms is not None,
             )
         except BaseException:
             self._stack.close()
@@ -89,50 +108,96 @@ class Batch:
         )
 
     def publish(self, task: Any, intent: Intent) -> None:
-        """Publish one intent over the shared producer, as ``task.apply_async()`` would."""
+        """Publish one intent over the shared producer, as ``task.apply_async()`` would.
+
+        A broker error (the message may have reached the broker) is raised as
+        ``DeliveryUncertain``; any other error means it was not sent.
+        """
         try:
             prepared = self._tasks[task]
         except KeyError:
             prepared = self._tasks[task] = PreparedTask.for_task(task, self._flush_state)
+        if self._confirms is not None:
+            self._confirms.current = intent
         options = intent.dispatch_options
-        if prepared is not None and (not options or PREPARED_OPTIONS.issuperset(options)):
-            prepared.publish(intent.args, dict(intent.kwargs), options)
-        elif options:
-            task.apply_async(
-                intent.args, dict(intent.kwargs), **{"producer": self.producer, **options}
-            )
-        else:
-            task.apply_async(intent.args, dict(intent.kwargs), producer=self.producer)
+        try:
+            if prepared is not None and (not options or PREPARED_OPTIONS.issuperset(options)):
+                prepared.publish(intent.args, dict(intent.kwargs), options)
+            else:
+                options = {"producer": self.producer, **(options or {})}
+                if self._flush_state.mandatory and _unset(task, options, "mandatory"):
+                    options["mandatory"] = True
+                task.apply_async(intent.args, dict(intent.kwargs), **options)
+        except self._broker_errors as exc:
+            raise uncertain(exc, "while it was being published") from exc
         self.held.append(intent)
 
-    def flush(self) -> list[Intent]:
-        """Send what the batch holds; return the intents now known to be sent.
+    def flush(self) -> bool:
+        """Record what the batch holds in the ledger; return whether all of it went out.
 
-        Raises ``FlushFailed`` (and abandons the batch) if the broker fails.
+        On a failure the batch is abandoned (its producer goes back to the
+        pool, its connection dropped where its state is unknown).
         """
-        if self._batch is not None and self.held:
+        held, self.held = self.held, []
+        if not held:
+            return True
+        if self._confirms is not None:
+            try:
+                self._confirms.wait()
+            except Exception as exc:
+                self._confirms.settle(held, self.ledger, exc)
+                self.abandon(exc)
+                return False
+            return self._confirms.settle(held, self.ledger)
+        if self._batch is not None:
             try:
                 self._batch.flush()
             except Exception as exc:
-                lost, self.held = self.held, []
+                self.ledger.failed(
+                    held, uncertain(exc, f"with the {len(held)} messages of its batch")
+                )
                 self.abandon(exc)
-                raise FlushFailed(lost, exc) from exc
-        sent, self.held = self.held, []
-        return sent
+                return False
+        self.ledger.dispatched(*held)
+        return True
 
-    def close(self) -> list[Intent]:
-        """Flush, then release the producer to the app's pool."""
-        sent = self.flush()
-        self._stack.close()
-        return sent
+    def close(self) -> bool:
+        """Flush, then release the producer to the app's pool; return whether all went out."""
+        if not self.flush():
+            return False
+        try:
+            self._stack.close()
+        except Exception as exc:  # everything is recorded: only the connection is in doubt
+            self.abandon(exc)
+        return True
 
     def abandon(self, error: BaseException | None = None) -> None:
-        """Drop what the batch still holds and release the producer."""
+        """Drop what the batch still holds, drop a connection in doubt, release the producer."""
         if error is None:
             error = RuntimeError("airlock flush abandoned")
+        if self._confirms is not None:
+            # A read or write may have stopped half-way: the connection cannot be reused.
+            self._confirms.discard()
+            with suppress(Exception):
+                self._confirms.connection.collect()
         # Already failing: a second error from the teardown must not hide the first.
         with suppress(Exception):
             self._stack.__exit__(type(error), error, error.__traceback__)
+
+
+def uncertain(error: BaseException, when: str) -> DeliveryUncertain:
+    """The failure of a message the broker may have stored: ``error`` struck ``when``."""
+    failure = DeliveryUncertain(
+        f"The broker failed {when} ({type(error).__name__}: {error}); it may or may"
+        f" not have stored it."
+    )
+    failure.__cause__ = error
+    return failure
+
+
+def _unset(task: Any, options: dict[str, Any], name: str) -> bool:
+    """Whether neither the call's options nor the task itself choose ``name``."""
+    return options.get(name) is None and getattr(task, name, None) is None
 
 
 class FlushState:
@@ -143,7 +208,9 @@ class FlushState:
     the flush runs in (it becomes every message's parent).
     """
 
-    def __init__(self, app: Any, producer: Any, *, batched: bool, deferred: bool) -> None:
+    def __init__(
+        self, app: Any, producer: Any, *, batched: bool, deferred: bool, mandatory: bool
+    ) -> None:
         from kombu.common import Broadcast
 
         amqp = app.amqp
@@ -152,6 +219,9 @@ class FlushState:
         self.producer = producer
         self.bind_queues = batched
         self.deferred = deferred
+        #: Publish with ``mandatory`` where neither the call nor the task chose it,
+        #: so that RabbitMQ returns a message it cannot route (under confirms).
+        self.mandatory = mandatory
         self.eager = bool(conf.task_always_eager)
         self.router = amqp.router
         self.fixed_route = not self.router.routes
@@ -299,6 +369,8 @@ class PreparedTask:
             task_id = uuid()
         if state.inherit_priority:
             options.setdefault("priority", state.parent_priority)
+        if state.mandatory and options.get("mandatory") is None:
+            options["mandatory"] = True
         ignore_result = self.ignore_result
         message = state.create_message(
             task_id, self.name, args, kwargs,

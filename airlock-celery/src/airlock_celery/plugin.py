@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from airlock.hookspecs import hookimpl
+from airlock import hookimpl
 from airlock_celery.executor import celery_executor
 
 

@@ -8,12 +8,16 @@
 
 Scopes decide *when* effects escape, policies decide *which*, executors decide
 *how*. Importing airlock loads no plugins; the first scope or name lookup does.
+Plugin authors find their API in ``airlock.plugins``.
 """
 
 from __future__ import annotations
 
 from airlock import plugins
+from airlock.arguments import skip_argument_check
+from airlock.buffer import enqueue
 from airlock.config import configure, get_configuration, reset_configuration
+from airlock.dispatching import DispatchLedger, sync_executor
 from airlock.errors import (
     AirlockError,
     DispatchError,
@@ -22,11 +26,11 @@ from airlock.errors import (
     PolicyEnqueueError,
     PolicyViolation,
     ScopeStateError,
+    TaskArgumentError,
     UnknownPluginError,
     UsageError,
 )
-from airlock.executors import sync_executor
-from airlock.intents import Intent, enqueue
+from airlock.intents import Intent
 from airlock.policies import (
     AllowAll,
     AssertNoEffects,
@@ -36,19 +40,19 @@ from airlock.policies import (
     LogOnFlush,
     policy,
 )
-from airlock.scopes import Scope, get_current_scope, scope, scoped
+from airlock.scopes import AbandonedGeneratorWarning, Scope, get_current_scope, scope, scoped
 
 __version__ = "0.1.0"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from airlock.hookspecs import hookimpl, hookspec
-    from airlock.protocols import Executor, Policy
+    from airlock.protocols import BatchExecutor, Executor, Policy
 else:
 
     def __getattr__(name):
         # Loaded on first use, so `import airlock` pays for neither typing nor pluggy.
-        if name in ("Executor", "Policy"):
+        if name in ("BatchExecutor", "Executor", "Policy"):
             from airlock import protocols
 
             return getattr(protocols, name)
@@ -60,12 +64,15 @@ else:
 
 
 __all__ = [
+    "AbandonedGeneratorWarning",
     "AirlockError",
     "AllowAll",
     "AssertNoEffects",
+    "BatchExecutor",
     "BlockTasks",
     "Dedupe",
     "DispatchError",
+    "DispatchLedger",
     "DropAll",
     "Executor",
     "Intent",
@@ -77,6 +84,7 @@ __all__ = [
     "PolicyViolation",
     "Scope",
     "ScopeStateError",
+    "TaskArgumentError",
     "UnknownPluginError",
     "UsageError",
     "configure",
@@ -90,5 +98,6 @@ __all__ = [
     "reset_configuration",
     "scope",
     "scoped",
+    "skip_argument_check",
     "sync_executor",
 ]

@@ -1,4 +1,9 @@
-"""The context variables that make scopes per-thread, per-task and per-greenlet."""
+"""The context variables that make scopes per-thread, per-task and per-greenlet.
+
+Also the scope lifecycle states, plain ints because ``enqueue()`` compares
+one on every call, and ``PolicyGuard``, which stands in for the current scope
+while a policy runs so that a policy cannot enqueue.
+"""
 
 from __future__ import annotations
 
@@ -24,17 +29,21 @@ set_scope = current_scope.set
 reset_scope = current_scope.reset
 get_layers = policy_stack.get
 
-#: Set for good by the first ``airlock.policy()`` block or ``airlock_intent_enqueued``
-#: hook: until then ``enqueue()`` needs to look for neither.
-watched = False
-
-# Scope lifecycle states. Plain ints: ``enqueue()`` compares one on every call.
 NEW = 0
 OPEN = 1
 EXITED = 2
 FLUSHED = 3
 DISCARDED = 4
 GUARDED = 5
+
+STATE_NAMES = {
+    NEW: "new",
+    OPEN: "open",
+    EXITED: "exited",
+    FLUSHED: "flushed",
+    DISCARDED: "discarded",
+    GUARDED: "guarded",
+}
 
 
 class PolicyGuard:
@@ -48,7 +57,7 @@ class PolicyGuard:
 
     __slots__ = ("_memo", "scope")
     _state = GUARDED
-    _sink = None  # enqueue() takes its slow path, which refuses
+    _fast = False  # enqueue() takes its careful path, which refuses
 
     def __init__(self, scope: Any) -> None:
         self.scope = scope

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from airlock.describing import describe_error
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,6 +46,15 @@ class UnknownPluginError(UsageError):
     """An executor, policy or scope name (or dotted path) could not be resolved."""
 
 
+class TaskArgumentError(UsageError, TypeError):
+    """The arguments given to ``enqueue()`` do not fit the task's signature.
+
+    It is a ``TypeError`` too, as calling the task with them would raise:
+    code that catches ``TypeError`` around ``.delay()`` keeps working. Nothing
+    was buffered; the scope stays usable.
+    """
+
+
 class PluginConflictError(UsageError):
     """Two plugins registered the same name; the message names both distributions."""
 
@@ -57,7 +68,8 @@ class DispatchError(AirlockError):
 
     Every intent of the flush is accounted for: ``dispatched`` went out,
     ``failed`` holds ``(intent, exception)`` pairs, ``pending`` were never
-    attempted. Nothing is silently lost.
+    attempted. Nothing is silently lost. The message describes at most three
+    failures, each bounded in length, whatever the arguments hold.
     """
 
     dispatched: list[Intent]
@@ -83,7 +95,7 @@ class DispatchError(AirlockError):
             f" {len(self.pending)} pending)."
         ]
         for intent, exc in self.failed[:3]:
-            parts.append(f"{intent!r} failed: {type(exc).__name__}: {exc}")
+            parts.append(f"{intent!r} failed: {describe_error(exc)}")
         if len(self.failed) > 3:
             parts.append(f"... and {len(self.failed) - 3} more failures")
         if self.pending:

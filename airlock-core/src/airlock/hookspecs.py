@@ -4,15 +4,20 @@ Registry hooks are called once, when airlock first looks a name up, and return
 mappings of names to objects. A value may also be a lazy reference, the
 object's import path (``"package.module:name"``): it is imported only when its
 name is looked up, so a plugin that offers an executor for a heavy framework
-costs nothing to the processes that never select it. Lifecycle hooks are called with keyword
-arguments only; an implementation may accept any subset of them. While no
-plugin implements a lifecycle hook, airlock does not call it at all.
+costs nothing to the processes that never select it.
+
+Task hooks answer questions about one task (find it by name, give its
+signature); the first plugin that answers wins.
+
+Lifecycle hooks are called with keyword arguments only; an implementation may
+accept any subset of them. While no plugin implements a lifecycle hook,
+airlock does not call it at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
@@ -52,6 +57,43 @@ def airlock_register_scopes() -> Mapping[str, type[Scope]]:
 
 
 @hookspec
+def airlock_register_task_kinds() -> Mapping[str, str]:
+    """Return the task classes this plugin's executors own: ``{"celery.app.task.Task": "celery"}``.
+
+    Called once, at the first routing decision. Keys are import paths
+    (``module.QualName``) of classes; a task is of a kind when one of the
+    classes in its type's MRO has that path, so nothing is imported to tell.
+    Values are registered executor names. With no executor configured, an
+    intent goes to the executor that owns its task's kind; plain callables
+    run in-process. A kind two plugins claim is an error naming both.
+    """
+
+
+@hookspec(firstresult=True)
+def airlock_resolve_task(name: str) -> object | None:
+    """Return the task registered as ``name`` in this plugin's framework, or ``None``.
+
+    Called when airlock must turn a stored task name back into a task (the
+    outbox relay) or route a string task: ``name`` is a Celery task name, a
+    Dramatiq actor name, ... Look only in what the application registered;
+    never import a module the name points to. The first non-``None`` answer
+    is used.
+    """
+
+
+@hookspec(firstresult=True)
+def airlock_task_signature(task: object) -> Callable[..., Any] | Literal[False] | None:
+    """Return what ``task``'s arguments are checked against at ``enqueue()``, if it is yours.
+
+    Called once per task object (the answer is cached). Return a callable
+    whose signature is the task's (a Celery task's ``__header__``, an actor's
+    ``fn``), ``False`` to skip the check for this task (its signature is not
+    known, or the task opted out), or ``None`` when ``task`` is not of your
+    framework. With no answer, airlock checks against ``task`` itself.
+    """
+
+
+@hookspec
 def airlock_intent_enqueued(scope: Scope, intent: Intent) -> None:
     """Called after ``intent`` was buffered in ``scope`` and passed ``on_enqueue``.
 
@@ -82,6 +124,53 @@ def airlock_dispatch_failed(intent: Intent, error: BaseException) -> None:
     """Called for each intent the executor failed to dispatch, before ``DispatchError``.
 
     The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_dispatch_started(
+    intents: Sequence[Intent], executor: Callable[..., Any], scope: Scope | None
+) -> None:
+    """Called when ``intents`` are about to be handed to ``executor``, in one batch.
+
+    ``scope`` is the scope whose flush it is (``None`` for a dispatch outside a
+    scope, such as the outbox relay's). A scope that defers its dispatch
+    (``DjangoScope`` waits for the commit) calls it when the intents really
+    go. The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_dispatch_finished(
+    intents: Sequence[Intent],
+    executor: Callable[..., Any],
+    scope: Scope | None,
+    error: BaseException | None,
+) -> None:
+    """Called after the batch ``airlock_dispatch_started`` announced went out, or failed.
+
+    ``error`` is the ``DispatchError`` (with the accounting) or ``None``. The
+    return value is ignored.
+    """
+
+
+@hookspec
+def airlock_task_started(task_name: str, headers: Mapping[str, str]) -> None:
+    """Called by a worker integration just before a task's body runs, in the worker.
+
+    ``task_name`` is the task's full name; ``headers`` are what its intent
+    carried (``Intent.headers``), read back from the message (empty when there
+    were none). Called in the context the task runs in, so an implementation
+    may set context variables there. The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_task_finished(task_name: str, error: BaseException | None) -> None:
+    """Called by a worker integration after a task's body ran; ``error`` is what it raised.
+
+    Called in the same context as ``airlock_task_started``. The return value
+    is ignored.
     """
 
 

@@ -9,6 +9,9 @@ them; ``airlock.enqueue()`` lets the scope decide. Codes:
 - ``ALK003`` Dramatiq ``.send()`` / ``.send_with_options()``
 - ``ALK004`` RQ ``.enqueue()`` (and ``enqueue_call``, ``enqueue_many``,
   ``enqueue_at``, ``enqueue_in``) on anything but ``airlock``
+- ``ALK005`` Celery ``.delay_on_commit()`` / ``.apply_async_on_commit()``:
+  they wait for the commit, but hold the message in memory until then, so a
+  process that dies in between loses it, and no policy or test capture sees it
 
 Executor code, whose job is to make these calls, is not checked: modules
 whose dotted name has a part containing ``executor``, and airlock's own
@@ -35,6 +38,15 @@ RULES: dict[str, tuple[str, str]] = {
     "apply_async": ("ALK002", f"direct Celery .apply_async() call; {_OPTIONS}"),
     "send": ("ALK003", f"direct Dramatiq .send() call; {_ENQUEUE}"),
     "send_with_options": ("ALK003", f"direct Dramatiq .send_with_options() call; {_OPTIONS}"),
+    "delay_on_commit": (
+        "ALK005",
+        f"direct Celery .delay_on_commit() call; {_ENQUEUE} (the outbox scope makes it durable)",
+    ),
+    "apply_async_on_commit": (
+        "ALK005",
+        f"direct Celery .apply_async_on_commit() call; {_OPTIONS} (the outbox scope makes it"
+        f" durable)",
+    ),
     **{
         method: (
             "ALK004",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from airlock import _context
 from airlock._context import PolicyGuard, current_scope, policy_stack
 from airlock.errors import PolicyViolation, UsageError
+from airlock.intents import task_reference
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,8 +88,6 @@ class BlockTasks:
         self.raise_on_enqueue = raise_on_enqueue
         self._reference: Callable[[object], str] | None = None
         if any("." in name for name in blocked):
-            from airlock.intents import task_reference
-
             self._reference = task_reference
 
     def _blocks(self, intent: Intent) -> bool:
@@ -218,8 +216,10 @@ class policy:  # noqa: N801  (used like a function: `with airlock.policy(p):`)
         self._policy = check_policy(p, "airlock.policy() argument")
 
     def __enter__(self) -> Policy:
-        _context.watched = True
         policy_stack.set((*policy_stack.get(), self._policy))
+        current = current_scope.get()
+        if current is not None and current._fast:
+            current._fast = False  # its enqueues must now look for layers (airlock.buffer)
         return self._policy
 
     def __exit__(

@@ -1,11 +1,15 @@
-"""Scopes decide *when* effects escape: a buffer with a lifecycle and an edge."""
+"""Scopes decide *when* effects escape: a scope's lifecycle and its edge.
+
+``enqueue()`` (in ``airlock.buffer``, with the buffer it fills) adds intents
+to the current scope; the scope's end flushes (policies judge, ancestors
+capture, the executor dispatches) or discards.
+"""
 
 from __future__ import annotations
 
-from _thread import RLock
-from operator import length_hint
+import warnings
 
-from airlock import config
+from airlock import buffer, defaults
 from airlock._context import (
     DISCARDED,
     EXITED,
@@ -13,16 +17,20 @@ from airlock._context import (
     GUARDED,
     NEW,
     OPEN,
+    STATE_NAMES,
     PolicyGuard,
+    get_layers,
     get_scope,
     reset_scope,
     set_scope,
 )
+from airlock.describing import clip
+from airlock.dispatching import dispatch, sync_executor
 from airlock.errors import PolicyEnqueueError, ScopeStateError, UsageError
-from airlock.executors import dispatch, fail, sync_executor
-from airlock.intents import NO_KWARGS, Intent
-from airlock.plugins import lifecycle as _hooks
-from airlock.plugins import resolve_executor, resolve_policy, resolve_scope_class
+from airlock.intents import Intent
+from airlock.lifecycle import lifecycle
+from airlock.resolution import named, resolve_executor, resolve_policy
+from airlock.routing import router
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,56 +45,65 @@ if TYPE_CHECKING:
     R = TypeVar("R")
     S = TypeVar("S", bound="Scope")
 
-_STATE_NAMES = {
-    NEW: "new",
-    OPEN: "open",
-    EXITED: "exited",
-    FLUSHED: "flushed",
-    DISCARDED: "discarded",
-}
+
+#: The methods a scope class must keep from ``Scope`` for its scopes to run
+#: the buffer in-process at their end (see ``Plan.inline``).
+_STEPS = ("exit", "should_flush", "flush", "discard", "dispatch_all", "_dispatch_all")
 
 
 class Scope:
     """A buffer of intents with a lifecycle: open, then flushed or discarded.
 
-    Use it through ``airlock.scope()``. Subclasses change the edge:
-    ``should_flush(error)`` picks flush or discard, ``before_descendant_flushes``
-    decides what nested scopes may release, and ``_dispatch_all(intents)``
-    decides when the allowed intents actually go (``DjangoScope`` defers it to
-    ``transaction.on_commit``).
+    Use it through ``airlock.scope()``. Subclasses change the edge; these
+    are the extension points:
+
+    - ``should_flush(error)``: flush or discard when the block ends.
+    - ``before_descendant_flushes(exiting_scope, intents)``: which intents of
+      a nested scope may escape now (the rest are captured here).
+    - ``dispatch_all(intents)``: how the intents that survived policies and
+      ancestors are handed to the executor (``DjangoScope`` waits for the
+      transaction to commit; the outbox writes rows).
+    - ``intent_enqueued(intent)``: called for each intent buffered directly
+      in this scope (``DjangoScope`` ties it to the open transaction).
+    - ``report_discarded(intents)``: tell the lifecycle hooks about intents a
+      subclass dropped itself.
 
     ``on_dispatch_error`` is ``"stop"`` (default: the first executor failure
     ends the flush) or ``"continue"`` (try every intent, then report); either
     way a failure raises ``DispatchError`` with the full accounting.
     """
 
-    # The buffer, ``_raw``, is a flat list of entries of three slots each:
-    # ``task, args, kwargs-or-None`` for an intent enqueued the common way (its
-    # Intent object is only made if someone asks, see ``_materialize``),
-    # ``intent, None, None`` for an ``Intent`` object and ``None, None, None``
-    # for one taken back out. An entry is only ever appended (one ``extend``)
-    # or replaced whole (one slice assignment), so threads sharing a scope
-    # never see half an entry. ``_sink`` is ``_raw`` while ``enqueue()`` may
-    # append the common way, else ``None``: it is set when the scope is made
-    # (only an entered scope is ever current) and cleared on exit. ``_parent``
-    # and ``_token`` are set on enter. Without an Intent object per intent,
-    # the garbage collector has nothing per intent to walk (a tuple of plain
-    # arguments it soon untracks).
-    __slots__ = ("__weakref__", "_parent", "_plan", "_raw", "_sink", "_state", "_token")
-    _sink: list[Any] | None
+    __slots__ = (
+        "__weakref__",
+        "_end",
+        "_entries",
+        "_fast",
+        "_parent",
+        "_plan",
+        "_state",
+        "_token",
+    )
     _token: Token[Any]
+    _parent: Scope | None
 
-    #: The class keeps ``Scope``'s ``exit``, ``should_flush``, ``flush``,
-    #: ``discard`` and ``_dispatch_all``, so a scope of it with the sync
-    #: executor may run them inline (its plan is ``direct``).
+    #: The class keeps ``Scope``'s own steps (``_STEPS``), so its scopes may run
+    #: the buffer in-process at their end.
     _plain = True
+    #: The class overrides ``intent_enqueued``: each intent needs an ``Intent`` object.
+    _hears_enqueues = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._plain = all(
-            getattr(cls, name) is getattr(Scope, name)
-            for name in ("exit", "should_flush", "flush", "discard", "_dispatch_all")
-        )
+        if "_dispatch_all" in cls.__dict__ and "dispatch_all" not in cls.__dict__:
+            warnings.warn(
+                f"{cls.__qualname__} overrides Scope._dispatch_all(), which is deprecated:"
+                f" override dispatch_all() instead (same arguments).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            cls.dispatch_all = _legacy_dispatch_all  # type: ignore[method-assign]
+        cls._plain = all(getattr(cls, name) is getattr(Scope, name) for name in _STEPS)
+        cls._hears_enqueues = cls.intent_enqueued is not Scope.intent_enqueued
 
     def __init__(
         self,
@@ -95,50 +112,56 @@ class Scope:
         executor: object = None,
         on_dispatch_error: Literal["stop", "continue"] = "stop",
     ) -> None:
-        defaults = config.current()
-        plan = defaults.plan
+        configured = defaults.installed or defaults.current()
+        plan = configured.plan
         if (
             plan is None
             or policy is not None
             or executor is not None
             or on_dispatch_error != "stop"
-            or (plan.direct and not self._plain)  # a class other than the configured one
+            or not self._plain
         ):
-            if on_dispatch_error != "stop" and on_dispatch_error != "continue":
-                raise UsageError(
-                    f"on_dispatch_error must be 'stop' or 'continue', got {on_dispatch_error!r}."
-                )
-            plan = config.Plan(
-                defaults.make_policy()
-                if policy is None
-                else resolve_policy(policy, source="scope policy"),
-                defaults.executor
-                if executor is None
-                else resolve_executor(executor, source="scope executor"),
-                keep_going=on_dispatch_error == "continue",
-                plain_scope=self._plain,
-            )
+            plan = self._own_plan(configured, policy, executor, on_dispatch_error)
         self._plan = plan
-        self._raw: list[Any] = []
-        self._sink = None if plan.screens else self._raw
+        self._entries: list[Any] = []
+        #: ``enqueue()`` may append calls without ``Intent`` objects: no policy
+        #: screens them, nothing hears them, no ``airlock.policy()`` layer is on.
+        self._fast = not plan.screens and not self._hears_enqueues
         self._state = NEW
+
+    def _own_plan(
+        self, configured: defaults.Defaults, policy: object, executor: object, on_error: str
+    ) -> defaults.Plan:
+        """The plan of a scope given its own policy, executor or error mode."""
+        if on_error != "stop" and on_error != "continue":
+            raise UsageError(f"on_dispatch_error must be 'stop' or 'continue', got {on_error!r}.")
+        return defaults.Plan(
+            configured.make_policy()
+            if policy is None
+            else resolve_policy(policy, source="scope policy"),
+            configured.executor
+            if executor is None
+            else resolve_executor(executor, source="scope executor"),
+            keep_going=on_error == "continue",
+            plain_scope=self._plain,
+        )
 
     # -- inspection -------------------------------------------------------
 
     @property
     def intents(self) -> list[Intent]:
         """Everything buffered here, own and captured, in order (a copy)."""
-        return _materialize(self)
+        return buffer.intents_of(self._entries, self)
 
     @property
     def own_intents(self) -> list[Intent]:
         """Intents enqueued directly in this scope."""
-        return [i for i in _materialize(self) if i.origin is self]
+        return [i for i in buffer.intents_of(self._entries, self) if i.origin is self]
 
     @property
     def captured_intents(self) -> list[Intent]:
         """Intents captured from nested scopes when they exited."""
-        return [i for i in _materialize(self) if i.origin is not self]
+        return [i for i in buffer.intents_of(self._entries, self) if i.origin is not self]
 
     @property
     def is_active(self) -> bool:
@@ -167,16 +190,12 @@ class Scope:
 
     @property
     def parent(self) -> Scope | None:
-        """The scope that was current when this one was entered."""
+        """The scope that was current when this one was entered (``None`` before that)."""
         return None if self._state == NEW else self._parent
 
     def __repr__(self) -> str:
-        state = _STATE_NAMES.get(self._state, "?")
-        raw = self._raw
-        count = sum(
-            1 for i in range(0, len(raw), 3) if raw[i] is not None or raw[i + 1] is not None
-        )
-        return f"<{type(self).__name__} {state}, {count} intents>"
+        state = STATE_NAMES.get(self._state, "?")
+        return f"<{type(self).__name__} {state}, {buffer.count(self._entries)} intents>"
 
     # -- extension points -------------------------------------------------
 
@@ -196,9 +215,37 @@ class Scope:
         """
         return []
 
+    def dispatch_all(self, intents: list[Intent]) -> None:
+        """Hand the intents that survived policies and ancestors to the executor, in order.
+
+        Called once per flush with at least one intent. The default sends them
+        through the scope's executor at once (``dispatch_many`` when it has
+        one) and raises ``DispatchError`` with the accounting if that fails.
+        Override it to send them later or elsewhere; call
+        ``super().dispatch_all(intents)`` to send them through the executor.
+        """
+        dispatch(intents, self._plan.executor, keep_going=self._plan.keep_going, scope=self)
+
     def _dispatch_all(self, intents: list[Intent]) -> None:
-        """Send the intents that survived policies and ancestors, in order."""
-        dispatch(intents, self._plan.executor, keep_going=self._plan.keep_going)
+        """Deprecated alias of ``dispatch_all`` (overriding it still works, with a warning)."""
+        Scope.dispatch_all(self, intents)
+
+    def intent_enqueued(self, intent: Intent) -> None:
+        """Called when ``intent`` was buffered directly in this scope; the default does nothing.
+
+        It runs after the policies accepted the intent. Raising takes the
+        intent back out and propagates from ``enqueue()``.
+        """
+
+    def report_discarded(self, intents: list[Intent]) -> None:
+        """Tell the ``airlock_scope_discarded`` hook that ``intents`` of this scope were dropped.
+
+        ``discard()`` calls it; a subclass that drops intents itself (because
+        their transaction rolled back, say) calls it too, so nothing is lost
+        silently.
+        """
+        if intents and lifecycle.discarded is not None:
+            lifecycle.discarded(scope=self, intents=list(intents))
 
     # -- lifecycle --------------------------------------------------------
 
@@ -215,6 +262,8 @@ class Scope:
         self._parent = parent
         self._token = set_scope(self)
         self._state = OPEN
+        if self._fast and get_layers():  # entered inside an airlock.policy() block
+            self._fast = False
         return self
 
     def exit(self) -> None:
@@ -227,11 +276,11 @@ class Scope:
                 f"Cannot exit {self!r} while the nested scope {current!r} is still open;"
                 f" exit the nested scope first."
             )
-        self._sink = None
-        self._state = EXITED
+        self._state = EXITED  # first: an enqueue racing this sees it (see airlock.buffer)
+        self._end = buffer.seal(self._entries)
         try:
             reset_scope(self._token)
-        except ValueError:
+        except ValueError:  # exited in another context: repair a copy, keep the intents
             raise self._exited_elsewhere(current) from None
 
     def _exited_elsewhere(self, current: object) -> ScopeStateError:
@@ -240,7 +289,7 @@ class Scope:
             set_scope(self._parent)
         return ScopeStateError(
             f"{self!r} was exited in a different context than the one that entered it"
-            f" (another thread, asyncio task or greenlet). Its {len(self.intents)}"
+            f" (another thread, asyncio task or greenlet). Its {buffer.count(self._entries)}"
             f" buffered intents are kept: call .flush() or .discard() on it."
         )
 
@@ -250,45 +299,28 @@ class Scope:
         Raises ``ScopeStateError`` unless the scope has exited and neither
         flushed nor discarded, and ``DispatchError`` if the executor fails.
         """
-        sent = self._flush()
-        return _materialize(self) if sent is None else sent
-
-    def _flush(self) -> list[Intent] | None:
-        """``flush()``, returning ``None`` for "the whole buffer went out"."""
         if self._state != EXITED:
             raise ScopeStateError(self._refuse("flush"))
         self._state = FLUSHED
-        return self._send()
+        sent = self._send()
+        return buffer.intents_of(self._entries, self) if sent is None else sent
 
     def _send(self) -> list[Intent] | None:
-        """The flush of an ended scope, now ``FLUSHED``; ``None`` for "all of it"."""
-        raw = self._raw
-        if not raw:
+        """Send the buffer; ``None`` means "all of it, run in-process"."""
+        if not self._end:
+            return []
+        plan = self._plan
+        if plan.inline and self._parent is None and not lifecycle.watching_dispatch:
+            in_process = None if plan.executor is sync_executor else router
+            buffer.run_in_process(self._entries, self._end, self, in_process)
             return None
-        if self._plan.direct and self._parent is None and _hooks.dispatched is None:
-            # Straight through the sync executor, as dispatch() would call it.
-            entries = iter(raw)
-            try:
-                # zip(strict=...) would parse a keyword at every flush; the
-                # buffer holds whole entries, so the three iterators end together.
-                for task, args, kwargs in zip(entries, entries, entries):  # noqa: B905
-                    if args is None:
-                        if task is not None:
-                            sync_executor(task)
-                    elif kwargs:
-                        task(*args, **kwargs)
-                    else:
-                        task(*args)
-            except Exception as exc:
-                _failed_at(self, len(raw) - length_hint(entries) - 3, exc)
-            return None
-        intents = _materialize(self)
-        if self._plan.filters or self._plan.layered:
+        intents = buffer.intents_of(self._entries, self)
+        if plan.filters or plan.layered:
             intents = self._judge(intents)
         if self._parent is not None and intents:
             intents = self._offer_to_ancestors(intents)
         if intents:
-            self._dispatch_all(intents)
+            self.dispatch_all(intents)
         return intents
 
     def discard(self) -> list[Intent]:
@@ -296,10 +328,9 @@ class Scope:
         if self._state != EXITED:
             raise ScopeStateError(self._refuse("discard"))
         self._state = DISCARDED
-        intents = _materialize(self)
-        self._raw = []
-        if intents and _hooks.discarded is not None:
-            _hooks.discarded(scope=self, intents=list(intents))
+        intents = buffer.intents_of(self._entries, self)
+        buffer.clear_sealed(self._entries)
+        self.report_discarded(intents)
         return intents
 
     def _refuse(self, action: str) -> str:
@@ -307,7 +338,7 @@ class Scope:
             return f"Cannot {action} {self!r} while it is open; it ends with its block."
         if self._state == NEW:
             return f"Cannot {action} {self!r}: it was never entered."
-        return f"Cannot {action} {self!r}: it was already {_STATE_NAMES[self._state]}."
+        return f"Cannot {action} {self!r}: it was already {STATE_NAMES[self._state]}."
 
     # -- internals --------------------------------------------------------
 
@@ -325,19 +356,10 @@ class Scope:
         if intent.local_policies and not plan.layered:
             self._plan = plan.with_layers()
 
-    def _forget(self, intent: Intent) -> None:
-        """Take ``intent`` back out of the buffer (its ``enqueue()`` raised)."""
-        raw = self._raw
-        with _lock:
-            for i in range(len(raw) - 3, -1, -3):
-                if raw[i] is intent and raw[i + 1] is None:
-                    raw[i : i + 3] = (None, None, None)
-                    return
-
     def _judge(self, intents: list[Intent]) -> list[Intent]:
         """Keep the intents every applicable policy allows, in order."""
         policy = self._plan.policy if self._plan.filters else None
-        on_dropped = _hooks.dropped
+        on_dropped = lifecycle.dropped
         kept = []
         guard = set_scope(PolicyGuard(self))
         try:
@@ -371,12 +393,12 @@ class Scope:
                     )
                 if allowed is not intents:
                     keep = {id(i) for i in allowed}
-                    ancestor._capture([i for i in intents if id(i) not in keep])
+                    ancestor._capture([i for i in intents if id(i) not in keep], self)
                     intents = [i for i in intents if id(i) in keep]
             ancestor = ancestor._parent
         return intents
 
-    def _capture(self, intents: list[Intent]) -> None:
+    def _capture(self, intents: list[Intent], child: Scope) -> None:
         """Take a nested scope's intents into this buffer; this scope's policy screens them.
 
         A refusal (``PolicyViolation`` from ``on_enqueue``, as ``AssertNoEffects``
@@ -390,7 +412,15 @@ class Scope:
                     plan.policy.on_enqueue(intent)
             finally:
                 reset_scope(guard)
-        self._raw.extend([slot for intent in intents for slot in (intent, None, None)])
+        if not intents:
+            return
+        first = buffer.add_intents(self._entries, intents)
+        if self._state != OPEN and not buffer.kept(self._entries, first, len(intents)):
+            raise ScopeStateError(
+                f"{child!r} ended after its parent {self!r} (another thread or task ended the"
+                f" parent first), so its {len(intents)} intents have nowhere to go; they were"
+                f" not dispatched: {clip(repr(intents), 300)}."
+            )
 
     # -- context manager --------------------------------------------------
 
@@ -402,42 +432,33 @@ class Scope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._plan.direct and get_scope() is self and self._state == OPEN:
-            # Scope's own exit() and flush() inline, for the end of every
-            # block: each step saved is measurable in a one-intent scope.
-            self._sink = None
+        if self._plain and self._state == OPEN and get_scope() is self:
+            # Scope's own exit() and flush() in one step, for the end of every block.
+            self._state = EXITED  # first: an enqueue racing this sees it (see airlock.buffer)
+            self._end = end = buffer.seal(self._entries)
             try:
                 reset_scope(self._token)
             except ValueError:
-                self._state = EXITED
                 raise self._exited_elsewhere(self) from None
-            if exc is not None:
-                self._state = EXITED
-                self.discard()
-                return
-            self._state = FLUSHED
-            raw = self._raw
-            if len(raw) == 3 and self._parent is None and _hooks.dispatched is None:
-                # One intent through the sync executor, as _send() would run it.
-                task, args, kwargs = raw
-                try:
-                    if args is None:
-                        if task is not None:
-                            sync_executor(task)
-                    elif kwargs:
-                        task(*args, **kwargs)
-                    else:
-                        task(*args)
-                except Exception as error:
-                    _failed_at(self, 0, error)
-            elif raw:
+            if exc is None:
+                self._state = FLUSHED
+                plan = self._plan
+                if not end:
+                    return
+                if plan.inline and self._parent is None and not lifecycle.watching_dispatch:
+                    in_process = None if plan.executor is sync_executor else router
+                    buffer.run_in_process(self._entries, end, self, in_process)
+                    return
                 self._send()
-            return
-        self.exit()  # a subclass's own steps, another executor, or an uncommon case
-        if self.should_flush(exc):
-            self.flush()
+                return
         else:
-            self.discard()
+            self.exit()
+            if self.should_flush(exc):
+                self.flush()
+                return
+        dropped = self.discard()
+        if dropped and isinstance(exc, GeneratorExit):
+            _warn_abandoned_generator(self, dropped)
 
     async def __aenter__(self: S) -> S:
         return self.enter()
@@ -451,39 +472,27 @@ class Scope:
         self.__exit__(exc_type, exc, tb)
 
 
-_allocate = object.__new__
-
-#: Serialises turning buffer entries into Intent objects (and taking them out).
-_lock = RLock()
-
-
-def _materialize(scope: Scope) -> list[Intent]:
-    """The scope's intents in order, as ``Intent`` objects.
-
-    An entry buffered without one gets its ``Intent`` now, written back in
-    place, so every later look at the buffer sees the same object.
-    """
-    raw = scope._raw
-    intents: list[Intent] = []
-    with _lock:
-        for i in range(0, len(raw), 3):
-            task, args = raw[i], raw[i + 1]
-            if args is None:
-                if task is not None:
-                    intents.append(task)
-                continue
-            intent = Intent(task, args, raw[i + 2] or NO_KWARGS, None, (), scope)
-            raw[i : i + 3] = (intent, None, None)  # the whole entry, in its place
-            intents.append(intent)
-    return intents
+def _legacy_dispatch_all(self: Scope, intents: list[Intent]) -> None:
+    """``dispatch_all`` of a class that overrides the deprecated ``_dispatch_all``."""
+    self._dispatch_all(intents)
 
 
-def _failed_at(scope: Scope, start: int, exc: Exception) -> None:
-    """The sync run of ``scope`` failed at the entry at ``start``: account and raise."""
-    intents = _materialize(scope)
-    failing = scope._raw[start]
-    position = next(p for p, intent in enumerate(intents) if intent is failing)
-    fail(intents[:position], [(failing, exc)], intents[position + 1 :])
+class AbandonedGeneratorWarning(RuntimeWarning):
+    """A scope inside a generator was closed by ``GeneratorExit`` and discarded its intents."""
+
+
+def _warn_abandoned_generator(scope: Scope, dropped: list[Intent]) -> None:
+    import logging  # only on this path: importing logging costs more than all of airlock
+
+    message = (
+        f"{scope!r} was opened inside a generator that was closed before the block ended"
+        f" (GeneratorExit), so it discarded {len(dropped)} intent(s):"
+        f" {clip(', '.join(repr(i) for i in dropped[:5]), 400)}. A scope inside a"
+        f" generator is also current for the caller between yields; open the scope around"
+        f" the loop that consumes the generator instead."
+    )
+    logging.getLogger("airlock").warning("airlock: %s", message)
+    warnings.warn(message, AbandonedGeneratorWarning, stacklevel=3)
 
 
 def _is_descendant(candidate: Any, scope: Scope) -> bool:
@@ -497,66 +506,46 @@ def _is_descendant(candidate: Any, scope: Scope) -> bool:
     return False
 
 
-def _scope(**options: Any) -> Scope:
-    """Open a boundary for effects: ``with airlock.scope() as s:`` (or ``async with``).
-
-    Options: ``policy``, ``executor`` and ``_cls`` (objects, registered names
-    or dotted paths), and keyword arguments for the scope class; what is not
-    given comes from ``airlock.configure()``. They arrive as one mapping, so a
-    bare ``airlock.scope()`` tests one thing (type checkers and the reference
-    see the keyword-only signature).
-    """
-    if not options:
-        plan = config.plain_plan
-        if plan is not None:  # Scope() without the call machinery: as __init__ would
-            new = _allocate(Scope)
-            new._plan = plan
-            new._raw = new._sink = []
-            new._state = NEW
-            return new
-    return _configured_scope(**options)
+# -- opening scopes ---------------------------------------------------------------
 
 
-def _configured_scope(
+def resolve_scope_class(value: object, *, source: str = "scope class") -> type[Scope]:
+    """A ``Scope`` subclass from itself, a registered name or a dotted path."""
+    obj = named("scope", value, source) if isinstance(value, str) else value
+    if not (isinstance(obj, type) and issubclass(obj, Scope)):
+        raise UsageError(
+            f"{source} must be a subclass of airlock.Scope, a registered scope name such"
+            f" as 'default', or a dotted path to one; got {value!r}."
+        )
+    return obj
+
+
+def scope(
     *,
     policy: object = None,
     executor: object = None,
     _cls: object = None,
     **scope_kwargs: Any,
 ) -> Scope:
-    """A scope from the given options, the configured defaults filling the rest."""
-    defaults = config.current()
+    """Open a boundary for effects: ``with airlock.scope() as s:`` (or ``async with``).
+
+    On normal exit the scope flushes (policies apply, then the executor runs
+    what is allowed); on an exception it discards. ``policy``, ``executor``
+    and ``_cls`` (the ``Scope`` class) may be objects, registered names or
+    dotted paths; what is not given comes from ``airlock.configure()``.
+    Extra keyword arguments go to the scope class (configured
+    ``scope_kwargs`` apply only when ``_cls`` is not given).
+    """
     if _cls is not None:
         cls = resolve_scope_class(_cls, source="_cls")
         return cls(policy=policy, executor=executor, **scope_kwargs)
-    if defaults.scope_kwargs:
-        scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}
-    return defaults.scope_cls(policy=policy, executor=executor, **scope_kwargs)
-
-
-if TYPE_CHECKING:
-
-    def scope(
-        *,
-        policy: object = None,
-        executor: object = None,
-        _cls: object = None,
-        **scope_kwargs: Any,
-    ) -> Scope:
-        """Open a boundary for effects: ``with airlock.scope() as s:`` (or ``async with``).
-
-        On normal exit the scope flushes (policies apply, then the executor runs
-        what is allowed); on an exception it discards. ``policy``, ``executor``
-        and ``_cls`` (the ``Scope`` class) may be objects, registered names or
-        dotted paths; what is not given comes from ``airlock.configure()``.
-        Extra keyword arguments go to the scope class (configured
-        ``scope_kwargs`` apply only when ``_cls`` is not given).
-
-        """
-
-else:
-    scope = _scope
-    scope.__name__ = scope.__qualname__ = "scope"
+    configured = defaults.installed or defaults.current()
+    if configured.scope_kwargs:
+        scope_kwargs = {**configured.scope_kwargs, **scope_kwargs}
+    elif policy is None and executor is None and not scope_kwargs:
+        return configured.scope_cls()  # type: ignore[no-any-return]
+    made: Scope = configured.scope_cls(policy=policy, executor=executor, **scope_kwargs)
+    return made
 
 
 def _scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
@@ -571,7 +560,7 @@ def _scoped(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             return type(fn)(decorate(fn.__func__))
         if not callable(fn):
             raise UsageError(f"@airlock.scoped() decorates a function, got {fn!r}.")
-        import functools
+        import functools  # at decoration time, so that importing airlock stays cheap
         import inspect
 
         if inspect.iscoroutinefunction(fn):
@@ -631,4 +620,11 @@ def get_current_scope() -> Scope | None:
     return current  # type: ignore[no-any-return]
 
 
-__all__ = ["Scope", "get_current_scope", "scope", "scoped"]
+__all__ = [
+    "AbandonedGeneratorWarning",
+    "Scope",
+    "get_current_scope",
+    "resolve_scope_class",
+    "scope",
+    "scoped",
+]

@@ -10,7 +10,7 @@ raises ``ImportError`` saying so.
 
 from __future__ import annotations
 
-from airlock.integrations import lazy_exports
+from airlock.plugins import lazy_exports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

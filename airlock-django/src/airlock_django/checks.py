@@ -29,7 +29,6 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 import airlock
-from airlock import AirlockError
 from airlock_django.conf import read_settings
 
 TAG = "airlock"
@@ -55,20 +54,21 @@ def check_settings(
 def check_plugins(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """Report an installed airlock plugin that fails to load, naming its distribution."""
-    try:
-        airlock.plugins.describe()
-    except AirlockError as exc:
-        return [
-            checks.Error(
-                str(exc),
-                hint="Fix or uninstall the distribution named; what it registers is missing"
-                " until then. `airlock plugins` lists the plugins that load.",
-                obj="airlock plugins",
-                id="airlock.E011",
-            )
-        ]
-    return []
+    """Report each installed airlock plugin that failed to load, naming its distribution.
+
+    airlock keeps working without it (``airlock.plugins.load_failures()``
+    records it); what it registers is missing until it is fixed.
+    """
+    return [
+        checks.Error(
+            str(failure),
+            hint="Fix or uninstall the distribution named; what it registers is missing"
+            " until then. `airlock plugins` marks it with its error.",
+            obj="airlock plugins",
+            id="airlock.E011",
+        )
+        for failure in airlock.plugins.load_failures()
+    ]
 
 
 @checks.register(TAG)

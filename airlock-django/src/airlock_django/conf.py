@@ -20,8 +20,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 import airlock
 from airlock import AirlockError, Intent, Scope
-from airlock.config import EXECUTOR_ENV
-from airlock.plugins import policy_factory, resolve_executor, resolve_scope_class
+from airlock.plugins import (
+    EXECUTOR_ENV,
+    policy_factory,
+    resolve_executor,
+    resolve_scope_class,
+)
 from airlock_django.scopes import DjangoScope
 
 SETTING = "AIRLOCK"
@@ -246,11 +250,11 @@ def outbox_settings() -> OutboxSettings:
 
 
 def _installed(kind: Literal["executor", "policy"]) -> str:
-    """The registered names of ``kind``, for a hint; a plugin that fails to load is airlock.E011."""
+    """The registered names of ``kind``, for a hint (never raising: it is in an error path)."""
     try:
         return ", ".join(airlock.plugins.names(kind))
-    except AirlockError:
-        return "none while an airlock plugin fails to load, see airlock.E011"
+    except AirlockError as exc:  # a plugin's registry hook is broken
+        return f"none can be listed ({exc})"
 
 
 def _check_executor(value: object, source: str) -> Problem | None:

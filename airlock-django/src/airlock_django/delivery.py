@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from airlock import DispatchError, Intent, UsageError
-from airlock.executors import dispatch
+from airlock.plugins import dispatch, message_id_option
 from airlock_django.conf import OutboxSettings
 from airlock_django.store import describe, record
 
@@ -27,7 +27,7 @@ _publishing: ContextVar[bool] = ContextVar("airlock_django_outbox_publishing", d
 class _OutboxReportsItself(logging.Filter):
     """Keeps airlock's report of a failed dispatch out of the logs while the outbox publishes.
 
-    ``airlock.executors.dispatch`` logs every ``DispatchError`` at ERROR with
+    ``airlock.plugins.dispatch`` logs every ``DispatchError`` at ERROR with
     its traceback, rightly where a failure loses the effect. The outbox has
     the effect safe in its table, so it reports a failed publish itself: one
     WARNING saying how many effects wait for the relay, the traceback at
@@ -93,7 +93,7 @@ def publish(stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any) -> Publis
     holding row locks in the relay. The rest are reported untried, as is an
     intent the executor left pending.
     """
-    option = getattr(executor, "message_id_option", None)
+    option = message_id_option(executor)
     by_intent: dict[int, uuid.UUID] = {}
     intents: list[Intent] = []
     for intent_id, intent in stored:

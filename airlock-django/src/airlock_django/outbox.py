@@ -80,7 +80,7 @@ class OutboxScope(DjangoScope):
             policy.on_enqueue(intent)
         return [intent for intent in intents if policy.allows(intent)]
 
-    def _dispatch_all(self, intents: list[Intent]) -> None:
+    def dispatch_all(self, intents: list[Intent]) -> None:
         """Write the rows now (in the open transaction); publish them after the commit."""
         connection = connections[self.using]
         if not connection.in_atomic_block:

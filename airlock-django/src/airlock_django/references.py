@@ -15,8 +15,8 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import airlock
-from airlock import UsageError, config
-from airlock.intents import task_reference
+from airlock import UsageError
+from airlock.plugins import executor_name, task_reference
 
 
 def task_name_of(task: object) -> str:
@@ -84,13 +84,9 @@ def executor_name_of(executor: Callable[..., Any], given: object) -> str:
                 f" {given!r} is neither."
             )
         return given
-    if given is None:
-        configured = config.current().sources.get("executor")
-        if isinstance(configured, str):
-            return configured
-    for name in airlock.plugins.names("executor"):
-        if airlock.plugins.lookup("executor", name) is executor:
-            return name
+    name = executor_name(executor)
+    if name is not None:
+        return name
     raise UsageError(
         f"the outbox stores the executor by name so that the relay can find it, and"
         f" {executor!r} is neither a registered executor nor the configured one; pass its"
@@ -104,10 +100,8 @@ def find_executor(name: str) -> Callable[..., Any] | None:
     if name in airlock.plugins.names("executor"):
         executor: Callable[..., Any] = airlock.plugins.lookup("executor", name)
         return executor
-    defaults = config.current()
-    if defaults.sources.get("executor") == name:
-        return defaults.executor
-    return None
+    configured: Callable[..., Any] = airlock.get_configuration()["executor"]
+    return configured if executor_name(configured) == name else None
 
 
 __all__ = ["executor_name_of", "find_executor", "find_task", "task_name_of"]

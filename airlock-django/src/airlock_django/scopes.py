@@ -17,20 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from functools import partial
 from typing import Literal
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.connection import ConnectionDoesNotExist
 
-import airlock
 from airlock import DispatchError, Intent, Scope, UsageError
 
 logger = logging.getLogger("airlock_django")
-
-#: Name under which the enqueue tracker is registered with airlock's plugin manager.
-TRACKER_PLUGIN = "django.transactions"
 
 
 class _CommitMarker:
@@ -83,11 +78,10 @@ class DjangoScope(Scope):
         super().__init__(policy=policy, executor=executor, on_dispatch_error=on_dispatch_error)
         self.using = alias
         self._markers: dict[int, _CommitMarker] | None = None
-        _ensure_tracker()
 
     # -- enqueue side -----------------------------------------------------
 
-    def _track(self, intent: Intent) -> None:
+    def intent_enqueued(self, intent: Intent) -> None:
         """Tie ``intent`` to the transaction that is open now, if any."""
         if not connections[self.using].in_atomic_block:
             return
@@ -99,7 +93,7 @@ class DjangoScope(Scope):
 
     # -- flush side -------------------------------------------------------
 
-    def _dispatch_all(self, intents: list[Intent]) -> None:
+    def dispatch_all(self, intents: list[Intent]) -> None:
         """Dispatch now, or on commit when a transaction is open on ``using``."""
         connection = connections[self.using]
         if connection.in_atomic_block:
@@ -148,7 +142,7 @@ class DjangoScope(Scope):
         if rolled_back:
             _report_rolled_back(self, rolled_back)
         if ready:
-            super()._dispatch_all(ready)
+            super().dispatch_all(ready)
 
 
 def _marker_of(intent: Intent) -> _CommitMarker | None:
@@ -166,34 +160,7 @@ def _report_rolled_back(scope: DjangoScope, intents: list[Intent]) -> None:
         scope,
         intents,
     )
-    on_discarded = airlock.plugins.lifecycle.discarded
-    if on_discarded is not None:
-        on_discarded(scope=scope, intents=list(intents))
-
-
-class _EnqueueTracker:
-    """Plugin that ties each intent enqueued in a ``DjangoScope`` to its transaction.
-
-    Registered the first time a ``DjangoScope`` is created, so processes that
-    never open one pay nothing on ``enqueue()``.
-    """
-
-    @airlock.hookimpl
-    def airlock_intent_enqueued(self, scope: Scope, intent: Intent) -> None:
-        """Record the transaction that is open while ``intent`` is enqueued."""
-        if isinstance(scope, DjangoScope):
-            scope._track(intent)
-
-
-_tracker_lock = threading.Lock()
-
-
-def _ensure_tracker() -> None:
-    if airlock.plugins.manager().get_plugin(TRACKER_PLUGIN) is not None:
-        return
-    with _tracker_lock:  # the first scopes of a threaded server may race here
-        if airlock.plugins.manager().get_plugin(TRACKER_PLUGIN) is None:
-            airlock.plugins.register(_EnqueueTracker(), name=TRACKER_PLUGIN)
+    scope.report_discarded(intents)
 
 
 __all__ = ["DjangoScope"]

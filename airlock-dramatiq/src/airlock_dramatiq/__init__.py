@@ -9,7 +9,7 @@ Workers: ``broker.add_middleware(airlock_dramatiq.AirlockMiddleware())``.
 
 from __future__ import annotations
 
-from airlock.integrations import lazy_exports
+from airlock.plugins import lazy_exports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ Workers: ``rq worker --job-class airlock_rq.AirlockJob``.
 
 from __future__ import annotations
 
-from airlock.integrations import lazy_exports
+from airlock.plugins import lazy_exports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -10,10 +10,12 @@ import pytest
 from airlock_example_plugin import (
     OUTBOX_ENV,
     OutboxExecutor,
+    UnitOfWorkScope,
     dispatch_counts,
     outbox_path,
     read_outbox,
     reset_counts,
+    unit_of_work,
 )
 from airlock_example_plugin import plugin as example_plugin
 
@@ -120,3 +122,82 @@ def test_a_fixed_path_and_the_default_path(tmp_path: Path, monkeypatch: pytest.M
     assert [r["args"] for r in read_outbox(fixed)] == [[1]]
     monkeypatch.delenv(OUTBOX_ENV)
     assert outbox_path().name == "airlock-example-outbox.jsonl"
+
+
+def flush_five() -> None:
+    """The third of five intents cannot be written as JSON."""
+    with airlock.scope(executor="example"):
+        for number in range(1, 6):
+            airlock.enqueue("shop.tasks.step", object() if number == 3 else number)
+
+
+def test_the_third_of_five_failing_is_accounted_for_exactly() -> None:
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush_five()
+    error = caught.value
+    assert [i.args for i in error.dispatched] == [(1,), (2,)]
+    ((failed, exc),) = error.failed
+    assert type(failed.args[0]) is object
+    assert isinstance(exc, TypeError)
+    assert [i.args for i in error.pending] == [(4,), (5,)]
+    assert [r["args"] for r in read_outbox()] == [[1], [2]]
+
+
+def test_a_write_that_fails_fails_the_whole_batch(tmp_path: Path) -> None:
+    unwritable = OutboxExecutor(tmp_path / "missing-directory" / "outbox.jsonl")
+
+    def flush() -> None:
+        with airlock.scope(executor=unwritable):
+            airlock.enqueue("shop.tasks.first", 1)
+            airlock.enqueue("shop.tasks.second", 2)
+
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush()
+    assert caught.value.dispatched == []
+    assert [(i.name, type(e)) for i, e in caught.value.failed] == [
+        ("first", FileNotFoundError),
+        ("second", FileNotFoundError),
+    ]
+
+
+class Discarded:
+    def __init__(self) -> None:
+        self.names: list[list[str]] = []
+
+    @airlock.hookimpl
+    def airlock_scope_discarded(self, intents: list[airlock.Intent]) -> None:
+        self.names.append([i.name for i in intents])
+
+
+def test_the_unit_of_work_scope_holds_effects_until_the_unit_commits(outbox: Path) -> None:
+    with unit_of_work():
+        with airlock.scope(executor="example", _cls="unit_of_work"):
+            airlock.enqueue("shop.tasks.send_receipt", 1)
+        assert read_outbox() == []  # the scope ended; the unit of work has not
+    assert [r["args"] for r in read_outbox()] == [[1]]
+
+
+def test_a_unit_of_work_that_rolls_back_reports_what_it_dropped(outbox: Path) -> None:
+    discarded = Discarded()
+    airlock.plugins.register(discarded, name="example-test-discards")
+
+    def job() -> None:
+        with unit_of_work():
+            with airlock.scope(executor="example", _cls="unit_of_work"):
+                airlock.enqueue("shop.tasks.send_receipt", 1)
+            raise RuntimeError("the batch job failed after the scope ended")
+
+    try:
+        with pytest.raises(RuntimeError, match="batch job failed"):
+            job()
+    finally:
+        airlock.plugins.unregister("example-test-discards")
+    assert not outbox.exists()
+    assert discarded.names == [["send_receipt"]]
+
+
+def test_outside_a_unit_of_work_the_scope_behaves_like_any_scope(outbox: Path) -> None:
+    with airlock.scope(executor="example", _cls="unit_of_work") as scope:
+        airlock.enqueue("shop.tasks.send_receipt", 2)
+    assert isinstance(scope, UnitOfWorkScope)
+    assert [r["args"] for r in read_outbox()] == [[2]]

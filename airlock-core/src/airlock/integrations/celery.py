@@ -1,6 +1,6 @@
-"""Seed path for the Celery migration tools; they live in airlock-celery."""
+"""Compatibility path for the Celery migration tools; they live in airlock-celery."""
 
-from airlock.integrations import require
+from airlock.importing import require
 
 require("airlock_celery", "airlock-celery")
 

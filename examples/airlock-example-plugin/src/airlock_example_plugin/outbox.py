@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from airlock import DispatchError, Intent
+from airlock import Intent
+from airlock.plugins import DispatchLedger
 
 #: Environment variable naming the outbox file; read at every dispatch.
 OUTBOX_ENV = "AIRLOCK_EXAMPLE_OUTBOX"
@@ -76,28 +77,40 @@ class OutboxExecutor:
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
 
+    # --8<-- [start:call]
     def __call__(self, intent: Intent) -> None:
         """Dispatch one intent: append its line."""
         self._append([encode(intent)])
 
+    # --8<-- [end:call]
+
     def dispatch_many(self, intents: Sequence[Intent]) -> None:
-        """Dispatch a whole flush with one write.
+        """Dispatch a whole flush with one write, accounting for every intent.
 
         Lines are encoded first. If one cannot be, the lines before it are
-        still written (order is kept) and ``DispatchError`` reports exactly
-        which intents went out, which one failed and which were not tried:
-        airlock then decides whether to stop or to call again with the rest.
+        still written (order is kept), the intent is recorded as failed and
+        the rest stay pending: ``DispatchLedger.settle()`` then raises the
+        ``DispatchError`` a one-by-one flush would have raised, and airlock
+        decides whether to stop or to call again with the rest. If the write
+        itself fails, every line of it is failed (the file may hold part of it).
         """
+        ledger = DispatchLedger(intents)
         lines: list[str] = []
-        for position, intent in enumerate(intents):
+        encoded: list[Intent] = []
+        for intent in intents:
             try:
                 lines.append(encode(intent))
             except TypeError as exc:
-                self._append(lines)
-                raise DispatchError(
-                    intents[:position], [(intent, exc)], intents[position + 1 :]
-                ) from exc
-        self._append(lines)
+                ledger.failed(intent, exc)
+                break
+            encoded.append(intent)
+        try:
+            self._append(lines)
+        except OSError as exc:
+            ledger.failed(encoded, exc)
+        else:
+            ledger.dispatched(*encoded)
+        ledger.settle()
 
     def _append(self, lines: list[str]) -> None:
         if not lines:

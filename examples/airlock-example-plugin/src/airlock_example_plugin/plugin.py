@@ -14,7 +14,9 @@ import airlock
 from airlock import Intent
 from airlock_example_plugin.counting import record
 from airlock_example_plugin.outbox import OutboxExecutor
+from airlock_example_plugin.unit_of_work import UnitOfWorkScope
 
+# --8<-- [start:register]
 #: The executor behind the name ``"example"``: ``airlock.scope(executor="example")``.
 executor = OutboxExecutor()
 
@@ -23,6 +25,15 @@ executor = OutboxExecutor()
 def airlock_register_executors() -> Mapping[str, Callable[..., Any]]:
     """Offer the outbox under the name ``example``."""
     return {"example": executor}
+
+
+# --8<-- [end:register]
+
+
+@airlock.hookimpl
+def airlock_register_scopes() -> Mapping[str, type[airlock.Scope]]:
+    """Offer the unit-of-work scope under the name ``unit_of_work``."""
+    return {"unit_of_work": UnitOfWorkScope}
 
 
 @airlock.hookimpl

@@ -1,8 +1,11 @@
-"""Seed path for the Django integration (usable in INSTALLED_APPS); lives in airlock-django."""
+"""Compatibility path for the Django integration (usable in INSTALLED_APPS).
+
+The code lives in airlock-django.
+"""
 
 from typing import Any
 
-from airlock.integrations import require
+from airlock.importing import require
 
 require("airlock_django", "airlock-django")
 

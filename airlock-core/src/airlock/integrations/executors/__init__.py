@@ -1,1 +1,4 @@
-"""Seed-compatible executor paths: ``sync`` here, the others in their distributions."""
+"""Compatibility paths of the original library's executors.
+
+``sync`` is here; the others forward to their own distributions.
+"""

@@ -1,6 +1,6 @@
-"""Seed path for the ``celery_executor``; it lives in airlock-celery."""
+"""Compatibility path for the ``celery_executor``; it lives in airlock-celery."""
 
-from airlock.integrations import require
+from airlock.importing import require
 
 require("airlock_celery", "airlock-celery")
 

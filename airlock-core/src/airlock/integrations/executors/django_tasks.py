@@ -1,6 +1,6 @@
-"""Seed path for the ``django_tasks_executor``; it lives in airlock-django."""
+"""Compatibility path for the ``django_tasks_executor``; it lives in airlock-django."""
 
-from airlock.integrations import require
+from airlock.importing import require
 
 require("airlock_django", "airlock-django")
 

@@ -1,6 +1,6 @@
-"""Seed path for the ``dramatiq_executor``; it lives in airlock-dramatiq."""
+"""Compatibility path for the ``dramatiq_executor``; it lives in airlock-dramatiq."""
 
-from airlock.integrations import require
+from airlock.importing import require
 
 require("airlock_dramatiq", "airlock-dramatiq")
 

@@ -1,6 +1,6 @@
-"""Seed path for the ``rq_executor``; it lives in airlock-rq."""
+"""Compatibility path for the ``rq_executor``; it lives in airlock-rq."""
 
-from airlock.integrations import require
+from airlock.importing import require
 
 require("airlock_rq", "airlock-rq")
 

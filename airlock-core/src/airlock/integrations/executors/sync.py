@@ -1,5 +1,5 @@
-"""The in-process executor, at its seed path."""
+"""The in-process executor, at its compatibility path."""
 
-from airlock.executors import sync_executor
+from airlock.dispatching import sync_executor
 
 __all__ = ["sync_executor"]

@@ -1,9 +1,11 @@
 """Test code that enqueues effects: no broker, no task mocks, no eager mode.
 
-A pytest plugin (the ``airlock.testing`` entry point of group ``pytest11``)
-and the helpers behind it. The plugin adds one fixture and one marker and
-nothing else: a test that does not ask for ``airlock_capture`` runs exactly
-as before. ``import airlock`` never imports this module.
+``capture()`` works under any test runner (unittest, Django's ``TestCase``,
+pytest) and imports nothing but airlock. Under pytest, this package is also a
+plugin (the ``airlock.testing`` entry point of group ``pytest11``): it loads
+``airlock.testing.pytest_plugin``, which adds one fixture and one marker and
+nothing else, so a test that does not ask for ``airlock_capture`` runs
+exactly as before. ``import airlock`` never imports this package.
 
     def test_mark_paid(airlock_capture):
         mark_paid(42)
@@ -18,20 +20,15 @@ runner) use ``with airlock.testing.capture() as captured:``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
-
-import pytest
 
 import airlock
 from airlock.plugins import import_object
 
 #: What a test may name a task by: the task itself or a string.
 TaskRef = Callable[..., Any] | str
-
-MARKER = "airlock"
-MARKER_OPTIONS = ("policy", "executor")
 
 
 class Call:
@@ -151,10 +148,11 @@ class CaptureScope(airlock.Scope):
         super().__init__(**options)
         self.ran: dict[int, airlock.Intent] = {}
 
-    def _dispatch_all(self, intents: list[airlock.Intent]) -> None:
+    def dispatch_all(self, intents: list[airlock.Intent]) -> None:
+        """Dispatch the intents ``run_all()`` has not run already."""
         remaining = [i for i in intents if id(i) not in self.ran]
         if remaining:
-            super()._dispatch_all(remaining)
+            super().dispatch_all(remaining)
 
 
 class Capture:
@@ -372,58 +370,7 @@ def capture(*, policy: object = None, executor: object = None) -> Capture:
     return Capture(policy=policy, executor=executor)
 
 
-# -- pytest plugin --------------------------------------------------------
+#: Under pytest, registering this package registers the fixture and marker too.
+pytest_plugins = ["airlock.testing.pytest_plugin"]
 
-_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Declare the marker, so ``--strict-markers`` accepts it."""
-    config.addinivalue_line(
-        "markers",
-        f"{MARKER}(policy=None, executor=None): the policy and executor of the"
-        " airlock_capture fixture's scope (default policy: DropAll)",
-    )
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Remember how the test body ended, for tests that use ``airlock_capture``."""
-    report = yield
-    if report.when == "call" and "airlock_capture" in getattr(item, "fixturenames", ()):
-        item.stash[_CALL_REPORT] = report
-    return report
-
-
-@pytest.fixture
-def airlock_capture(request: pytest.FixtureRequest) -> Generator[Capture, None, None]:
-    """Run the test inside a capture scope and yield the ``Capture``.
-
-    The policy is ``DropAll`` (nothing escapes) unless the closest
-    ``@pytest.mark.airlock(policy=..., executor=...)`` says otherwise. After
-    a passing test the scope flushes; after a failing one it discards.
-    """
-    captured = Capture(**_marker_options(request.node))
-    captured.__enter__()
-    yield captured
-    report = request.node.stash.get(_CALL_REPORT, None)
-    captured.finish(flush=report is not None and report.passed)
-
-
-def _marker_options(node: Any) -> dict[str, Any]:
-    marker = node.get_closest_marker(MARKER)
-    if marker is None:
-        return {}
-    unknown = sorted(set(marker.kwargs) - set(MARKER_OPTIONS))
-    if marker.args or unknown:
-        raise airlock.UsageError(
-            f"@pytest.mark.{MARKER} takes the keyword arguments policy= and executor=, e.g."
-            f" @pytest.mark.{MARKER}(policy=airlock.AllowAll()); got"
-            f" args={marker.args!r}, unknown={unknown!r}."
-        )
-    return dict(marker.kwargs)
-
-
-__all__ = ["Call", "Capture", "CaptureScope", "airlock_capture", "call", "capture"]
+__all__ = ["Call", "Capture", "CaptureScope", "call", "capture"]

@@ -1,7 +1,7 @@
 """airlock-core's own plugin, registered through the same hooks as any other.
 
-It is the ``core`` entry point of the ``airlock`` group; when plugin autoload
-is off, ``airlock.plugins`` registers it directly.
+It is the ``core`` entry point of the ``airlock`` group; when entry points are
+off, ``airlock.manager`` registers it by its import path.
 """
 
 from __future__ import annotations
@@ -9,17 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from airlock.executors import sync_executor
+from airlock.dispatching import sync_executor
 from airlock.hookspecs import hookimpl
 from airlock.policies import AllowAll, AssertNoEffects, Dedupe, DropAll, LogOnFlush
 from airlock.protocols import Policy
+from airlock.routing import router
 from airlock.scopes import Scope
 
 
 @hookimpl
 def airlock_register_executors() -> Mapping[str, Callable[..., Any]]:
-    """Core's executor: ``sync`` runs intents in-process at flush."""
-    return {"sync": sync_executor}
+    """Core's executors: ``sync`` runs intents in-process; ``auto`` routes by task kind."""
+    return {"sync": sync_executor, "auto": router}
 
 
 @hookimpl
