@@ -35,6 +35,7 @@ TASKS = [
     "airtest.effects.flaky",
     "airtest.effects.remember",
     "airtest.effects.fail",
+    "airtest.effects.unchecked",
 ]
 
 
@@ -575,7 +576,7 @@ def test_a_permanent_failure_is_dead_at_once_and_the_publish_goes_on(
 ) -> None:
     with caplog.at_level(logging.WARNING, "airlock_django.outbox"), airlock.scope():
         airlock.enqueue(effects.remember, "before")
-        airlock.enqueue(effects.notify_warehouse, order_idd=1)  # not its signature
+        airlock.enqueue(effects.unchecked, order_idd=1)  # not its signature
         airlock.enqueue(effects.remember, "after")
     assert effects.CALLS == [(("before",), {}), (("after",), {})]
     assert statuses() == ["delivered", "dead", "delivered"]
@@ -588,7 +589,7 @@ def test_a_permanent_failure_is_dead_at_once_and_the_publish_goes_on(
     assert "run `manage.py airlock_relay --retry-dead`" in warning
 
     # the relay does the same with a row it reads back
-    forged("airtest.effects.notify_warehouse", payload='{"args": [1, 2, 3], "kwargs": {},'
+    forged("airtest.effects.unchecked", payload='{"args": [1, 2, 3], "kwargs": {},'
            ' "options": {}}')  # fmt: skip
     forged("airtest.effects.remember")
     tally = Relay().drain()

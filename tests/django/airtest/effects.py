@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import airlock
+
 SENT: list[tuple[str, int, bool]] = []
 
 
@@ -23,6 +25,12 @@ def send_confirmation(order_id: int, using: str = "default") -> None:
 
 def fail(*args: object) -> None:
     raise RuntimeError("the broker is down")
+
+
+@airlock.skip_argument_check
+def unchecked(order_id: int) -> None:
+    """A task exempt from the check at enqueue: a call that does not fit fails at the publish."""
+    SENT.append(("unchecked", order_id, True))
 
 
 def sent() -> list[str]:
