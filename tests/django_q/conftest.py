@@ -120,18 +120,17 @@ class Cluster:
         return self.process.stdout.read().decode(errors="replace")
 
     def stop(self) -> None:
+        """Stop the cluster as Ctrl-C would (bounded), then end whatever of it is left."""
         group = os.getpgid(self.process.pid)
-        os.killpg(group, signal.SIGTERM)
+        self.process.send_signal(signal.SIGTERM)  # the cluster stops its own processes
         try:
             self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(group, signal.SIGKILL)
-            self.process.wait(timeout=20)
-        else:  # the cluster is down; end any process of it that outlived it
+        finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGKILL)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+            self.process.wait(timeout=20)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
 
 
 def _database_name() -> str:
