@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,8 @@ class Cluster:
 
     def __init__(self, broker: str, database: str) -> None:
         env = {**os.environ, "DQ_BROKER": broker, "DQ_DB_NAME": database}
-        env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
+        examples = ROOT / "docs" / "examples" / "django_q"  # the docs' tasks run here too
+        env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(examples), env.get("PYTHONPATH", "")])
         self.process = subprocess.Popen(
             [sys.executable, "-m", "django", "qcluster"],
             cwd=HERE,
@@ -107,13 +108,17 @@ class Cluster:
         """Return once the cluster saved the task called ``name``; fail after ``WAIT``."""
         from django_q.models import Task
 
+        self.wait_until(lambda: Task.objects.filter(name=name).exists(), f"a task named {name!r}")
+
+    def wait_until(self, condition: Callable[[], bool], what: str) -> None:
+        """Return once ``condition()`` holds; fail after ``WAIT``."""
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
-            if Task.objects.filter(name=name).exists():
+            if condition():
                 return
             assert self.process.poll() is None, f"the cluster died: {self.output()}"
             time.sleep(0.05)
-        pytest.fail(f"the cluster saved no task named {name!r} within {WAIT}s")
+        pytest.fail(f"the cluster saved no {what} within {WAIT}s")
 
     def output(self) -> str:
         assert self.process.stdout is not None
