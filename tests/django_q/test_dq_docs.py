@@ -66,7 +66,9 @@ def test_publish_and_worker_scoping_examples(orm_cluster: Cluster, examples: Non
     orders = Task.objects.filter(group="orders")
     orm_cluster.wait_until(lambda: orders.count() == 2, "record of both orders")
     processed = {task.args: task for task in orders}
-    assert processed[(5,)].success and processed[(5,)].result == "order 5 processed"
+    assert processed[(5,)].success
+    assert processed[(5,)].result == "order 5 processed"
     assert not processed[(-1,)].success  # and what it enqueued was discarded:
     queued = [SignedPackage.loads(row.payload)["name"] for row in OrmQ.objects.all()]
-    assert "ship--1" not in queued and not Task.objects.filter(name="ship--1").exists()
+    assert "ship--1" not in queued
+    assert not Task.objects.filter(name="ship--1").exists()

@@ -21,6 +21,13 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def flush(*calls: tuple[Any, tuple[Any, ...], dict[str, Any] | None], **scope: Any) -> None:
+    """Enqueue each ``(task, args, options)`` in one scope, which flushes at its end."""
+    with airlock.scope(**scope):
+        for task, args, options in calls:
+            airlock.enqueue(task, *args, _dispatch_options=options)
+
+
 #: A cluster name no qcluster of the suite serves: its queue shows exactly what was sent.
 IDLE = {"cluster": "airlock_idle"}
 
@@ -49,23 +56,31 @@ def nested_task() -> Any:
     ],
 )
 def test_a_task_a_worker_cannot_import(task: Any, message: str) -> None:
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope(executor="django_q"):
-        airlock.enqueue(task, 1, _dispatch_options=IDLE)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (task, (1,), IDLE),
+            executor="django_q",
+        )
     [(_, reason)] = caught.value.failed
-    assert isinstance(reason, airlock.UsageError) and message in str(reason)
+    assert isinstance(reason, airlock.UsageError)
+    assert message in str(reason)
     assert queued_args() == []
 
 
 def test_unknown_options_name_the_valid_ones() -> None:
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
-        airlock.enqueue(tasks.record, "k", 1, _dispatch_options=IDLE)
-        airlock.enqueue(tasks.record, "k", 2, _dispatch_options={**IDLE, "countdown": 5})
-        airlock.enqueue(tasks.record, "k", 3, _dispatch_options=IDLE)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (tasks.record, ("k", 1), IDLE),
+            (tasks.record, ("k", 2), {**IDLE, "countdown": 5}),
+            (tasks.record, ("k", 3), IDLE),
+        )
     error = caught.value
     assert [i.args for i in error.dispatched] == [("k", 1)]
     [(_, reason)] = error.failed
     assert isinstance(reason, airlock.UsageError)
-    assert "'countdown'" in str(reason) and "q_options" in str(reason) and "group" in str(reason)
+    assert "'countdown'" in str(reason)
+    assert "q_options" in str(reason)
+    assert "group" in str(reason)
     assert [i.args for i in error.pending] == [("k", 3)]
     assert queued_args() == [("k", 1)]
 
@@ -84,27 +99,34 @@ def test_unknown_options_name_the_valid_ones() -> None:
     ],
 )
 def test_bad_option_values(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
-        airlock.enqueue(tasks.record, "k", 1, _dispatch_options={**IDLE, **options})
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (tasks.record, ("k", 1), {**IDLE, **options}),
+        )
     [(_, reason)] = caught.value.failed
-    assert isinstance(reason, airlock.UsageError) and message in str(reason)
+    assert isinstance(reason, airlock.UsageError)
+    assert message in str(reason)
     assert queued_args() == []
 
 
 def test_keyword_arguments_async_task_would_take_as_options() -> None:
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
+    scope = airlock.scope()
+    with pytest.raises(airlock.DispatchError) as caught, scope:
         airlock.enqueue(tasks.takes_options_as_arguments, "k", group="mine", _dispatch_options=IDLE)
     [(_, reason)] = caught.value.failed
-    assert "'group'" in str(reason) and "Rename" in str(reason)
+    assert "'group'" in str(reason)
+    assert "Rename" in str(reason)
     assert queued_args() == []
 
 
 def test_a_redis_broker_that_is_down(redis_broker: Any) -> None:
     redis_broker.connection = redis.Redis(port=closed_port())
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
-        airlock.enqueue(tasks.record, "k", 1, _dispatch_options=IDLE)
-        airlock.enqueue(tasks.record, "k", 2, _dispatch_options={"broker": redis_broker})
-        airlock.enqueue(tasks.record, "k", 3, _dispatch_options=IDLE)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (tasks.record, ("k", 1), IDLE),
+            (tasks.record, ("k", 2), {"broker": redis_broker}),
+            (tasks.record, ("k", 3), IDLE),
+        )
     error = caught.value
     assert [i.args for i in error.dispatched] == [("k", 1)]
     [(_, reason)] = error.failed

@@ -27,11 +27,13 @@ def test_a_failed_task_lets_nothing_out(orm_cluster: Cluster, key: str) -> None:
     async_task("dqapp.tasks.place_order", key, 2, True, task_name=key)
     orm_cluster.wait_for_row(key)
     task = Task.objects.get(name=key)
-    assert not task.success and "order 2 failed" in task.result
+    assert not task.success
+    assert "order 2 failed" in task.result
     assert logged(f"{key}:attempts") == ["2"]
     # Effects would have been queued before the monitor saved the failure: none were.
     assert queued_effects(key) == []
-    assert logged(f"{key}:emails") == [] and logged(f"{key}:warehouse") == []
+    assert logged(f"{key}:emails") == []
+    assert logged(f"{key}:warehouse") == []
 
 
 def test_a_flush_that_fails_fails_the_task(orm_cluster: Cluster, key: str) -> None:
@@ -40,8 +42,10 @@ def test_a_flush_that_fails_fails_the_task(orm_cluster: Cluster, key: str) -> No
     task = Task.objects.get(name=key)
     assert logged(f"{key}:ran") == ["yes"]
     assert not task.success
-    assert "countdown" in task.result and "DispatchError" in task.result
-    assert queued_effects(key) == [] and logged(f"{key}:effects") == []
+    assert "countdown" in task.result
+    assert "DispatchError" in task.result
+    assert queued_effects(key) == []
+    assert logged(f"{key}:effects") == []
 
 
 def test_unscoping() -> None:

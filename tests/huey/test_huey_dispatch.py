@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+import redis
 import redis_app
 from conftest import Consumer
-import redis
 from huey import RedisHuey
 
 import airlock
@@ -50,7 +50,9 @@ def test_delay_and_eta_schedule_the_task(redis_consumer: Consumer, key: str) -> 
     when = datetime.now(timezone.utc) + timedelta(seconds=1)
     with airlock.scope():
         airlock.enqueue(redis_app.record_task, f"{key}:delay", _dispatch_options={"delay": 1})
-        airlock.enqueue(redis_app.record_task, f"{key}:td", _dispatch_options={"delay": timedelta(seconds=1)})
+        airlock.enqueue(
+            redis_app.record_task, f"{key}:td", _dispatch_options={"delay": timedelta(seconds=1)}
+        )
         airlock.enqueue(redis_app.record_task, f"{key}:at", _dispatch_options={"eta": when})
     for name in ("delay", "td", "at"):
         [eta] = redis_consumer.wait_for(f"{key}:{name}:eta")

@@ -54,7 +54,12 @@ def test_publish_example(examples: Any, huey_redis_url: str) -> None:
     warehouse, email = examples.huey.pending()
     assert (warehouse.name, warehouse.args) == ("notify_warehouse", (1,))
     assert before + timedelta(minutes=5) <= warehouse.eta <= after + timedelta(minutes=5)
-    assert (email.name, email.args, email.id, email.retries) == ("send_email", (42,), "welcome-42", 2)
+    assert (email.name, email.args, email.id, email.retries) == (
+        "send_email",
+        (42,),
+        "welcome-42",
+        2,
+    )
 
 
 @pytest.mark.redis

@@ -14,10 +14,18 @@ import airlock
 
 pytestmark = pytest.mark.redis
 
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def flush(*calls: tuple[Any, tuple[Any, ...], dict[str, Any] | None], **scope: Any) -> None:
+    """Enqueue each ``(task, args, options)`` in one scope, which flushes at its end."""
+    with airlock.scope(**scope):
+        for task, args, options in calls:
+            airlock.enqueue(task, *args, _dispatch_options=options)
 
 
 @pytest.fixture
@@ -46,27 +54,36 @@ def test_a_callable_that_is_not_a_huey_task(tasks: Any) -> None:
     def plain(value: object) -> None:
         """Not a Huey task."""
 
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope(executor="huey"):
-        airlock.enqueue(tasks, 1)
-        airlock.enqueue(plain, 2)
-        airlock.enqueue(tasks, 3)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (tasks, (1,), None),
+            (plain, (2,), None),
+            (tasks, (3,), None),
+            executor="huey",
+        )
     error = caught.value
     assert [i.args for i in error.dispatched] == [(1,)]
     [(intent, reason)] = error.failed
-    assert intent.task is plain and isinstance(reason, airlock.UsageError)
-    assert "@huey.task()" in str(reason) and "executor='sync'" in str(reason)
+    assert intent.task is plain
+    assert isinstance(reason, airlock.UsageError)
+    assert "@huey.task()" in str(reason)
+    assert "executor='sync'" in str(reason)
     assert [i.args for i in error.pending] == [(3,)]
     assert pending_values(tasks.huey) == [1]
 
 
 def test_an_unknown_option_names_the_valid_ones(tasks: Any) -> None:
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
-        airlock.enqueue(tasks, 1)
-        airlock.enqueue(tasks, 2, _dispatch_options={"countdown": 5})
-        airlock.enqueue(tasks, 3)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (tasks, (1,), None),
+            (tasks, (2,), {"countdown": 5}),
+            (tasks, (3,), None),
+        )
     [(_, reason)] = caught.value.failed
     assert isinstance(reason, airlock.UsageError)
-    assert "'countdown'" in str(reason) and "delay" in str(reason) and "retries" in str(reason)
+    assert "'countdown'" in str(reason)
+    assert "delay" in str(reason)
+    assert "retries" in str(reason)
     assert [i.args for i in caught.value.pending] == [(3,)]
     assert pending_values(tasks.huey) == [1]
 
@@ -84,8 +101,10 @@ def test_an_unknown_option_names_the_valid_ones(tasks: Any) -> None:
     ],
 )
 def test_bad_option_values(tasks: Any, options: dict[str, object], message: str) -> None:
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
-        airlock.enqueue(tasks, 1, _dispatch_options=options)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (tasks, (1,), options),
+        )
     [(_, reason)] = caught.value.failed
     assert isinstance(reason, airlock.UsageError)
     assert message in str(reason)
@@ -93,22 +112,29 @@ def test_bad_option_values(tasks: Any, options: dict[str, object], message: str)
 
 
 def test_an_unknown_task_name(tasks: Any) -> None:
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope(executor="huey"):
-        airlock.enqueue("test_huey_errors.missing", 1)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            ("test_huey_errors.missing", (1,), None),
+            executor="huey",
+        )
     [(_, reason)] = caught.value.failed
-    assert isinstance(reason, airlock.UsageError) and "names no Huey task" in str(reason)
+    assert isinstance(reason, airlock.UsageError)
+    assert "names no Huey task" in str(reason)
 
 
 def test_arguments_huey_cannot_serialize_stop_the_run_there(tasks: Any) -> None:
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
-        airlock.enqueue(tasks, 1)
-        airlock.enqueue(tasks, 2)
-        airlock.enqueue(tasks, lambda: None)
-        airlock.enqueue(tasks, 4)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (tasks, (1,), None),
+            (tasks, (2,), None),
+            (tasks, (lambda: None,), None),
+            (tasks, (4,), None),
+        )
     error = caught.value
     assert [i.args for i in error.dispatched] == [(1,), (2,)]
     [(intent, reason)] = error.failed
-    assert callable(intent.args[0]) and not isinstance(reason, airlock.UsageError)
+    assert callable(intent.args[0])
+    assert not isinstance(reason, airlock.UsageError)
     assert [i.args for i in error.pending] == [(4,)]
     assert pending_values(tasks.huey) == [1, 2]  # the run before it went out, in order
 
@@ -120,11 +146,14 @@ def test_redis_down_fails_the_whole_run() -> None:
     def lost(value: object) -> None:
         """Its storage does not answer."""
 
-    with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
-        airlock.enqueue(lost, 1)
-        airlock.enqueue(lost, 2)
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(
+            (lost, (1,), None),
+            (lost, (2,), None),
+        )
     error = caught.value
-    assert error.dispatched == [] and error.pending == []
+    assert error.dispatched == []
+    assert error.pending == []
     assert [i.args for i, _ in error.failed] == [(1,), (2,)]
     assert all("Connection" in type(reason).__name__ for _, reason in error.failed)
 
@@ -138,7 +167,7 @@ def test_redis_down_for_one_intent_alone() -> None:
 
     from airlock_huey import huey_executor
 
-    with pytest.raises(Exception, match="(?i)connect"):
+    with pytest.raises(Exception, match=r"(?i)connect"):
         huey_executor(airlock.Intent(lost, (1,)))
 
 

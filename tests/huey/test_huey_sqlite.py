@@ -19,7 +19,9 @@ def test_tasks_and_options_on_sqlite(sqlite_consumer: Consumer, key: str) -> Non
         airlock.enqueue(sqlite_app.record, key, "plain")
         airlock.enqueue("sqlite_app.record", key, "by name", _dispatch_options={"delay": 1})
         airlock.enqueue(
-            sqlite_app.record_task, f"{key}:task", _dispatch_options={"id": f"{key}-id", "priority": 3}
+            sqlite_app.record_task,
+            f"{key}:task",
+            _dispatch_options={"id": f"{key}-id", "priority": 3},
         )
     assert sorted(sqlite_consumer.wait_for(key, 2)) == ["by name", "plain"]
     assert sqlite_consumer.wait_for(f"{key}:task") == [f"id={key}-id priority=3"]

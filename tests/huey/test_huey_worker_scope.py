@@ -29,7 +29,8 @@ def test_a_failed_task_lets_nothing_out(redis_consumer: Consumer, key: str, logg
         result.get(blocking=True, timeout=30)
     redis_consumer.settle(redis_app.huey)
     assert logged(f"{key}:attempts") == ["2"]
-    assert logged(f"{key}:emails") == [] and logged(f"{key}:warehouse") == []
+    assert logged(f"{key}:emails") == []
+    assert logged(f"{key}:warehouse") == []
 
 
 def test_a_retried_task_leaves_only_the_successful_attempt_s_effects(
@@ -61,7 +62,8 @@ def test_scope_options_and_unscoping() -> None:
     airlock_huey.scope_tasks(memory, policy=airlock.DropAll())
     look()
     scope = seen[-1]
-    assert scope is not None and isinstance(scope.policy, airlock.DropAll)
+    assert scope is not None
+    assert isinstance(scope.policy, airlock.DropAll)
     assert airlock_huey.unscope_tasks(memory) is True
     look()
     assert seen[-1] is None

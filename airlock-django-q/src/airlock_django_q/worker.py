@@ -48,8 +48,8 @@ def scope_tasks(**scope_options: Any) -> None:
 
 def unscope_tasks() -> bool:
     """Stop scoping tasks; ``True`` if they were scoped."""
-    opened = pre_execute.disconnect(dispatch_uid=DISPATCH_UID)
-    closed = post_execute_in_worker.disconnect(dispatch_uid=DISPATCH_UID)
+    opened: bool = pre_execute.disconnect(dispatch_uid=DISPATCH_UID)
+    closed: bool = post_execute_in_worker.disconnect(dispatch_uid=DISPATCH_UID)
     return opened or closed
 
 

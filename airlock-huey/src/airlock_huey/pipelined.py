@@ -24,9 +24,7 @@ except ImportError:  # pragma: no cover - Huey always ships it; redis-py may be 
 def can_pipeline(huey: Huey) -> bool:
     """Whether ``huey`` stores tasks in Redis (and does not run them in-process)."""
     return (
-        RedisStorage is not None
-        and isinstance(huey.storage, RedisStorage)
-        and not huey.immediate
+        RedisStorage is not None and isinstance(huey.storage, RedisStorage) and not huey.immediate
     )
 
 

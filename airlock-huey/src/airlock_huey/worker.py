@@ -47,7 +47,7 @@ def scope_tasks(huey: Huey, **scope_options: Any) -> None:
             with airlock.scope(**scope_options):
                 return run(task)
 
-        task.execute = execute  # type: ignore[method-assign]  # this run only
+        task.execute = execute  # this run only
 
     huey.unregister_pre_execute(HOOK_NAME)
     huey.pre_execute(name=HOOK_NAME)(open_scope)

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
-import airlock
 from tasks import notify_warehouse, send_email
+
+import airlock
 
 with airlock.scope():  # no executor configured: Huey tasks go to the huey executor
     airlock.enqueue(notify_warehouse, 1, _dispatch_options={"delay": timedelta(minutes=5)})

@@ -1,7 +1,8 @@
 """Testing code that enqueues Huey tasks, without Redis or a consumer."""
 
-import airlock
 from tasks import send_email
+
+import airlock
 
 
 def register(user_id: int) -> None:
