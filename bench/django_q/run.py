@@ -150,7 +150,9 @@ def main() -> None:
             Conf.REDIS = url
             proxy.close()
     release = version("django-q2")
-    print(f"\ndjango_q: N={args.n}, median of {args.rounds} alternating rounds, django-q2 {release}")
+    print(
+        f"\ndjango_q: N={args.n}, median of {args.rounds} alternating rounds, django-q2 {release}"
+    )
     print(f"{'redis':<16} {'async_task loop':>16} {'airlock flush':>14} {'vs loop':>8}")
     for name, result in settings_run.items():
         t = result["seconds"]

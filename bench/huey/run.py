@@ -130,7 +130,9 @@ def main() -> None:
             settings[f"+{args.rtt_ms:g} ms RTT"] = compare(slow, args.n, args.rounds)
         finally:
             proxy.close()
-    print(f"\nhuey: N={args.n}, median of {args.rounds} alternating rounds, huey {huey.__version__}")
+    print(
+        f"\nhuey: N={args.n}, median of {args.rounds} alternating rounds, huey {huey.__version__}"
+    )
     print(f"{'redis':<16} {'task() loop':>12} {'airlock flush':>14} {'vs loop':>8}")
     for name, result in settings.items():
         t = result["seconds"]
