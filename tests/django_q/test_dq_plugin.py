@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from typing import Any
 
+import pytest
 from dqapp import tasks
 
 import airlock
@@ -48,3 +50,11 @@ def test_a_django_q_task_is_a_plain_function_that_routing_runs_here() -> None:
 
 def test_names_are_not_resolved_by_the_plugin() -> None:
     assert airlock.plugins.resolve_task("dqapp.tasks.record") is None
+
+
+def test_the_compatibility_path_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = "airlock.integrations.executors.django_q"
+    monkeypatch.setitem(sys.modules, "airlock_django_q", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, path, raising=False)
+    with pytest.raises(ImportError, match="pip install airlock-django-q"):
+        importlib.import_module(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from typing import Any
@@ -103,3 +104,11 @@ def test_a_context_task_is_checked_without_the_task_huey_passes() -> None:
         with pytest.raises(airlock.TaskArgumentError):
             airlock.enqueue(with_context, 1, 2)
     assert len(scope.intents) == 1
+
+
+def test_the_compatibility_path_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = "airlock.integrations.executors.huey"
+    monkeypatch.setitem(sys.modules, "airlock_huey", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, path, raising=False)
+    with pytest.raises(ImportError, match="pip install airlock-huey"):
+        importlib.import_module(path)
