@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from typing import Any
@@ -58,3 +59,24 @@ def test_the_compatibility_path_says_what_to_install(monkeypatch: pytest.MonkeyP
     monkeypatch.delitem(sys.modules, path, raising=False)
     with pytest.raises(ImportError, match="pip install airlock-django-q"):
         importlib.import_module(path)
+
+
+def test_the_executor_loads_outside_a_django_project() -> None:
+    """``airlock check`` looks every executor up; django-q2 loads at the first dispatch."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    code = (
+        "import sys, airlock\n"
+        "executor = airlock.plugins.lookup('executor', 'django_q')\n"
+        "assert executor.message_id_option == 'task_name'\n"
+        "assert 'django_q' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "airlock", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

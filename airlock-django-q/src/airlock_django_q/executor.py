@@ -4,15 +4,16 @@ django-q2 has no batch call, and each ``async_task`` without a ``broker``
 makes a broker of its own (for Redis, a new client and connection). A flush
 makes one broker per cluster and hands it to every ``async_task`` of that
 cluster, in order, accounting for each intent with ``DispatchLedger``.
+
+django-q2 reads Django's settings when it is imported, so it is imported at
+the first dispatch, not with this module: ``airlock check`` and
+``airlock plugins`` can look the executor up outside a Django project.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
-
-from django_q.brokers import Broker, get_broker
-from django_q.tasks import async_task
+from typing import Any, ClassVar
 
 from airlock import Intent
 from airlock.plugins import DispatchLedger
@@ -62,8 +63,10 @@ class DjangoQExecutor:
         with what went out, the intent that failed and why, and the rest as
         pending.
         """
+        from django_q.brokers import get_broker
+
         ledger = DispatchLedger(intents)
-        brokers: dict[str | None, Broker] = {}
+        brokers: dict[str | None, Any] = {}
         for intent in intents:
             try:
                 item = prepare(intent)
@@ -79,7 +82,9 @@ class DjangoQExecutor:
         ledger.settle()
 
 
-def _send(item: Prepared, broker: Broker | None) -> None:
+def _send(item: Prepared, broker: Any) -> None:
+    from django_q.tasks import async_task
+
     options = dict(item.options)  # async_task takes task_name out of q_options
     if broker is not None:
         options.setdefault("broker", broker)

@@ -16,8 +16,6 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from django_q.brokers import Broker
-
 from airlock import Intent, UsageError
 
 #: ``async_task``'s options that airlock passes on. ``chain``, ``iter_count`` and
@@ -61,7 +59,8 @@ def prepare(intent: Intent) -> Prepared:
     """Check ``intent`` for django-q2; ``UsageError`` says what is wrong."""
     func = _func(intent)
     options = dict(intent.dispatch_options or {})
-    nested = options.pop("q_options", None) or {}
+    nested = options.pop("q_options", None)
+    nested = {} if nested is None else nested
     if not isinstance(nested, Mapping):
         raise UsageError(f"{intent!r}: 'q_options' must be a mapping of options, got {nested!r}.")
     twice = sorted(set(nested) & set(options))
@@ -71,6 +70,7 @@ def prepare(intent: Intent) -> Prepared:
             f" option; give each once."
         )
     options.update(nested)
+    options = {name: value for name, value in options.items() if value is not None}
     unknown = sorted(set(options) - OPTIONS)
     if unknown:
         raise UsageError(
@@ -131,12 +131,14 @@ def _check(intent: Intent, name: str, value: Any) -> None:
         ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
         expected = "a number of seconds (a positive integer)"
     elif name == "cached":
-        ok = isinstance(value, (bool, int)) and value is not None
+        ok = isinstance(value, (bool, int))
         expected = "True, False or a number of seconds"
     elif name == "hook":
         ok = callable(value) or (isinstance(value, str) and "." in value)
         expected = "a function or its dotted path"
     elif name == "broker":
+        from django_q.brokers import Broker
+
         ok, expected = isinstance(value, Broker), "a django_q.brokers.Broker"
     else:  # save, sync, ack_failure
         ok, expected = isinstance(value, bool), "True or False"
