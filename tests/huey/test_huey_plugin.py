@@ -81,6 +81,18 @@ def test_a_task_is_found_by_huey_s_name_or_its_attribute_path() -> None:
     assert airlock.plugins.resolve_task("test_huey_plugin.missing") is None
 
 
+def test_a_huey_task_goes_by_huey_s_name_in_intents_and_policies() -> None:
+    ran: list[int] = []
+    with airlock.scope(policy=airlock.BlockTasks({"send_email"}), executor="sync") as scope:
+        airlock.enqueue(send_email, 1)  # blocked by its name: it never runs
+        airlock.enqueue(ran.append, 2)
+    assert ran == [2]
+    assert scope.intents[0].name == "send_email"
+    assert "send_email(1)" in repr(scope.intents[0])
+    assert airlock.plugins.task_reference(send_email) == "test_huey_plugin.send_email"
+    assert airlock.plugins.task_reference(send_welcome) == "test_huey_plugin.welcome"
+
+
 def test_a_name_never_imports_a_module() -> None:
     """``huey.contrib.sql_huey`` exists, but this process never imported it."""
     assert "huey.contrib.sql_huey" not in sys.modules

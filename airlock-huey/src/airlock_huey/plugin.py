@@ -39,6 +39,18 @@ def airlock_resolve_task(name: str) -> object | None:
 
 
 @airlock.hookimpl
+def airlock_task_reference(task: object) -> str | None:
+    """A Huey task's name, as its consumer knows it: ``<module>.<name>``."""
+    if "huey.api" not in sys.modules:
+        return None
+    from huey.api import TaskWrapper
+
+    from airlock_huey.tasks import huey_name
+
+    return huey_name(task) if isinstance(task, TaskWrapper) else None
+
+
+@airlock.hookimpl
 def airlock_task_signature(task: object) -> Callable[..., Any] | Literal[False] | None:
     """A Huey task's arguments are those of the function it wraps."""
     if "huey.api" not in sys.modules:
