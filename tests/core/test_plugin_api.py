@@ -264,9 +264,14 @@ def test_dispatch_hooks_frame_each_batch_with_its_scope_and_outcome(register_plu
     ran: list[int] = []
     with airlock.scope() as scope:  # plain callables, in-process: the hooks still hear it
         airlock.enqueue(ran.append, 1)
-    with pytest.raises(airlock.DispatchError), airlock.scope(executor=HalfBatch()) as failing:
+    failing = airlock.scope(executor=HalfBatch())
+
+    def body() -> None:
         airlock.enqueue(task, 2)
         airlock.enqueue(task, 3)
+
+    with pytest.raises(airlock.DispatchError):
+        run_block(failing, body)
     assert ran == [1]
     assert watcher.events == [
         ("started", [1], scope),
