@@ -264,9 +264,14 @@ def test_dispatch_hooks_frame_each_batch_with_its_scope_and_outcome(register_plu
     ran: list[int] = []
     with airlock.scope() as scope:  # plain callables, in-process: the hooks still hear it
         airlock.enqueue(ran.append, 1)
-    with pytest.raises(airlock.DispatchError), airlock.scope(executor=HalfBatch()) as failing:
+    failing = airlock.scope(executor=HalfBatch())
+
+    def body() -> None:
         airlock.enqueue(task, 2)
         airlock.enqueue(task, 3)
+
+    with pytest.raises(airlock.DispatchError):
+        run_block(failing, body)
     assert ran == [1]
     assert watcher.events == [
         ("started", [1], scope),
@@ -291,3 +296,36 @@ def test_running_task_tells_the_plugins_around_a_task_run(register_plugin: Any) 
         ("task started", "shop.tasks.ship", {"traceparent": "00-def"}),
         ("task finished", "shop.tasks.ship", "NoneType"),
     ]
+
+
+class Opaque:
+    """A framework's task object with no name airlock could read."""
+
+    def __call__(self) -> None:
+        pass
+
+
+class Namer:
+    @airlock.hookimpl
+    def airlock_task_reference(self, task: object) -> str | None:
+        return "jobs.opaque" if isinstance(task, Opaque) else None
+
+
+class BrokenNamer:
+    @airlock.hookimpl
+    def airlock_task_reference(self, task: object) -> str | None:
+        raise RuntimeError("naming failed")
+
+
+def test_a_plugin_names_the_tasks_airlock_cannot_name(register_plugin: Any) -> None:
+    task_object = Opaque()
+    assert airlock.Intent(task_object).name == "Opaque"
+    register_plugin(Namer(), "core-test-namer")
+    assert airlock.Intent(task_object).name == "opaque"
+    assert airlock.plugins.task_reference(task_object) == "jobs.opaque"
+    assert airlock.plugins.task_reference(task) == f"{__name__}.task"  # asked only when needed
+
+
+def test_a_naming_hook_that_fails_never_breaks_describing_an_intent(register_plugin: Any) -> None:
+    register_plugin(BrokenNamer(), "core-test-broken-namer")
+    assert repr(airlock.Intent(Opaque(), (1,))) == "<Intent Opaque(1)>"

@@ -82,6 +82,21 @@ def airlock_resolve_task(name: str) -> object | None:
 
 
 @hookspec(firstresult=True)
+def airlock_task_reference(task: object) -> str | None:
+    """Return the full name of one of this plugin's task objects, if airlock would get it wrong.
+
+    Called for a task that is neither a string nor a plain function, when its
+    name is needed: in messages, by ``BlockTasks`` and by the outbox, which
+    stores tasks by name (once the plugins are loaded: the first scope or
+    lookup loads them). Without an answer, airlock reads the task's ``name``
+    or ``actor_name`` attribute, then its ``__module__`` and ``__qualname__``:
+    implement it for task objects that have none of these, or a short
+    ``name`` (a Huey ``TaskWrapper``). Return ``None`` for a task that is not
+    yours. The first answer is used.
+    """
+
+
+@hookspec(firstresult=True)
 def airlock_task_signature(task: object) -> Callable[..., Any] | Literal[False] | None:
     """Return what ``task``'s arguments are checked against at ``enqueue()``, if it is yours.
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 
 from airlock.describing import describe, describe_call
+from airlock.lifecycle import lifecycle
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,6 +88,10 @@ def task_name(task: object) -> str:
     """The short name of a task: a function, a Celery task, a Dramatiq actor or a string."""
     if isinstance(task, str):
         return task.rpartition(".")[2]
+    if not isinstance(task, FunctionType):
+        reference = _plugin_reference(task)
+        if reference is not None:
+            return reference.rpartition(".")[2]
     for attribute in ("actor_name", "name"):
         value = getattr(task, attribute, None)
         if isinstance(value, str):
@@ -100,9 +105,17 @@ def task_name(task: object) -> str:
 
 
 def task_reference(task: object) -> str:
-    """The task's full name: a string as given, a task's ``name``, or ``module.qualname``."""
+    """The task's full name: a string as given, a task's ``name``, or ``module.qualname``.
+
+    A task object's plugin names it first (``airlock_task_reference``), when
+    one implements that hook.
+    """
     if isinstance(task, str):
         return task
+    if not isinstance(task, FunctionType):
+        reference = _plugin_reference(task)
+        if reference is not None:
+            return reference
     for attribute in ("actor_name", "name"):
         value = getattr(task, attribute, None)
         if isinstance(value, str):
@@ -114,6 +127,18 @@ def task_reference(task: object) -> str:
     if isinstance(module, str) and isinstance(qualname, str):
         return f"{module}.{qualname}"
     return task_name(task)
+
+
+def _plugin_reference(task: object) -> str | None:
+    """The name the task's plugin gives it (``airlock_task_reference``), or ``None``."""
+    ask = lifecycle.task_reference
+    if ask is None:
+        return None
+    try:
+        found = ask(task=task)
+    except Exception:  # naming a task is part of describing it, which must never fail
+        return None
+    return found if isinstance(found, str) else None
 
 
 __all__ = ["NO_KWARGS", "Intent", "task_name", "task_reference"]

@@ -1,8 +1,9 @@
-"""The lifecycle hook callers the engine calls, each ``None`` while no plugin implements it.
+"""The hook callers the engine calls on its own paths, each ``None`` while no plugin implements it.
 
-The engine tests ``lifecycle.enqueued is not None`` and skips the call
-otherwise, so a hook nobody implements costs one attribute read. Only the
-plugin manager (``airlock.manager``) sets these, whenever the set of
+The lifecycle hooks, and ``task_reference`` (naming a task no other way
+tells). The engine tests ``lifecycle.enqueued is not None`` and skips the
+call otherwise, so a hook nobody implements costs one attribute read. Only
+the plugin manager (``airlock.manager``) sets these, whenever the set of
 registered plugins changes.
 """
 
@@ -26,6 +27,7 @@ class Lifecycle:
         "enqueued",
         "failed",
         "task_finished",
+        "task_reference",
         "task_started",
         "watching_dispatch",
     )
@@ -41,6 +43,7 @@ class Lifecycle:
         "dispatch_finished": "airlock_dispatch_finished",
         "task_started": "airlock_task_started",
         "task_finished": "airlock_task_finished",
+        "task_reference": "airlock_task_reference",
     }
 
     def __init__(self) -> None:
@@ -53,6 +56,7 @@ class Lifecycle:
         self.dispatch_finished: Callable[..., Any] | None = None
         self.task_started: Callable[..., Any] | None = None
         self.task_finished: Callable[..., Any] | None = None
+        self.task_reference: Callable[..., Any] | None = None
         #: Some hook wants to hear about each dispatch: a scope's end must not
         #: run its buffer in-process on its own (it goes through ``dispatch()``).
         self.watching_dispatch = False

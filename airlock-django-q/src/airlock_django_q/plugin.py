@@ -1,0 +1,23 @@
+"""The ``django_q`` plugin: registers the executor under the name ``django_q``.
+
+Importing it imports neither Django nor django-q2: the executor is a lazy
+reference, imported when ``"django_q"`` is first looked up.
+
+It claims no task kind and resolves no task names: a django-q2 task is a plain
+function (or its dotted path), which nothing tells apart from any other
+function, and django-q2 keeps no registry of tasks to look a name up in. So a
+function goes to ``django_q`` only when that executor is chosen, and a task
+named by a string is handed to django-q2 as the dotted path it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import airlock
+
+
+@airlock.hookimpl
+def airlock_register_executors() -> Mapping[str, str]:
+    """``executor="django_q"`` selects :data:`airlock_django_q.django_q_executor`."""
+    return {"django_q": "airlock_django_q.executor:django_q_executor"}

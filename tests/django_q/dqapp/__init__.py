@@ -1,0 +1,1 @@
+"""The suite's Django app: its tasks, and worker-side scoping turned on at start."""
