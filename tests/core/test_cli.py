@@ -26,6 +26,14 @@ def airlock_check():
     raise RuntimeError("cannot reach the widget")
 """
 
+WARNING_PLUGIN = """
+import airlock
+
+@airlock.hookimpl
+def airlock_check():
+    return [airlock.plugins.CheckWarning("the widget cache is small: set WIDGET_CACHE=100")]
+"""
+
 MISSPELLED_PLUGIN = """
 import airlock
 
@@ -128,6 +136,19 @@ def test_check_collects_problems_reported_by_plugins(tmp_path: Path) -> None:
     result = airlock_cli("check", env=env_with_path(tmp_path))
     assert result.returncode == 1
     assert "the widget URL is not set" in result.stderr
+
+
+def test_check_prints_warnings_without_failing(tmp_path: Path) -> None:
+    fake_distribution(
+        tmp_path,
+        "core-fake-warning",
+        {"core_fake_warning": "core_fake_warning"},
+        {"core_fake_warning": WARNING_PLUGIN},
+    )
+    result = airlock_cli("check", env=env_with_path(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("airlock check: OK")
+    assert "airlock check: 1 warning(s)\n  1. the widget cache is small" in result.stderr
 
 
 def test_check_reports_a_plugin_check_that_raises_instead_of_crashing(tmp_path: Path) -> None:

@@ -160,6 +160,7 @@ def test_task_names_are_resolved_by_asking_the_plugins(
 class WithOptions:
     message_id_option = "job_id"
     unsafe_options = frozenset({"on_success"})
+    permanent_errors = (UnicodeError,)
 
     def __call__(self, intent: airlock.Intent) -> None:
         pass
@@ -171,14 +172,20 @@ def test_executor_declarations_are_read_and_checked() -> None:
     assert airlock.plugins.message_id_option(airlock.sync_executor) is None
     assert airlock.plugins.unsafe_options(airlock.sync_executor) == frozenset()
 
+    assert airlock.plugins.permanent_errors(WithOptions()) == (UnicodeError,)
+    assert airlock.plugins.permanent_errors(airlock.sync_executor) == ()
+
     class Bad:
         message_id_option = 42
         unsafe_options = "link"
+        permanent_errors = ValueError
 
     with pytest.raises(airlock.UsageError, match="message_id_option must be"):
         airlock.plugins.message_id_option(Bad())
     with pytest.raises(airlock.UsageError, match="unsafe_options must be"):
         airlock.plugins.unsafe_options(Bad())
+    with pytest.raises(airlock.UsageError, match="permanent_errors must be"):
+        airlock.plugins.permanent_errors(Bad())
 
 
 def test_the_protocols_describe_executors_and_batch_executors() -> None:
@@ -256,6 +263,19 @@ class Watcher:
     @airlock.hookimpl
     def airlock_task_finished(self, task_name: str, error: BaseException | None) -> None:
         self.events.append(("task finished", task_name, type(error).__name__))
+
+
+def test_a_dispatch_told_not_to_log_still_raises_the_accounting(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("DEBUG", "airlock"), pytest.raises(airlock.DispatchError) as caught:
+        airlock.plugins.dispatch(intents_of(3), HalfBatch(), log=False)
+    assert numbers(caught.value.dispatched) == [1, 2]
+    assert numbers([i for i, _ in caught.value.failed]) == [3]
+    assert caplog.records == []
+    with caplog.at_level("DEBUG", "airlock"), pytest.raises(airlock.DispatchError):
+        airlock.plugins.dispatch(intents_of(3), HalfBatch())
+    assert [r.levelname for r in caplog.records] == ["ERROR"]
 
 
 def test_dispatch_hooks_frame_each_batch_with_its_scope_and_outcome(register_plugin: Any) -> None:

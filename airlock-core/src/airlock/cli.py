@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import cast
 
 from airlock import defaults, inventory, manager, plugins, registry
-from airlock.errors import AirlockError
+from airlock.errors import AirlockError, CheckWarning
 from airlock.routing import IN_PROCESS, router
 
 EPILOG = """\
@@ -161,7 +161,13 @@ def _check() -> int:
                 registry.lookup(kind, name)
             except AirlockError as exc:
                 problems.append(str(exc))
-    problems += _plugin_checks()
+    findings = _plugin_checks()
+    problems += [f for f in findings if not isinstance(f, CheckWarning)]
+    warnings = [f for f in findings if isinstance(f, CheckWarning)]
+    for number, warning in enumerate(dict.fromkeys(warnings), 1):
+        if number == 1:
+            print(f"airlock check: {len(dict.fromkeys(warnings))} warning(s)", file=sys.stderr)
+        print(f"  {number}. {warning}", file=sys.stderr)
     if problems:
         print(f"airlock check: {len(dict.fromkeys(problems))} problem(s)", file=sys.stderr)
         for number, problem in enumerate(dict.fromkeys(problems), 1):

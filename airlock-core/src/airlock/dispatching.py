@@ -115,7 +115,12 @@ class DispatchLedger:
 
 
 def dispatch(
-    intents: Sequence[Intent], executor: Any, *, keep_going: bool = False, scope: Any = None
+    intents: Sequence[Intent],
+    executor: Any,
+    *,
+    keep_going: bool = False,
+    scope: Any = None,
+    log: bool = True,
 ) -> None:
     """Send ``intents`` in order through ``executor``, accounting for every one.
 
@@ -123,15 +128,18 @@ def dispatch(
     raises ``DispatchError`` listing what was dispatched, what failed and what
     is still pending. Uses the executor's ``dispatch_many`` when it has one.
     ``scope`` is the scope whose flush this is, for the
-    ``airlock_dispatch_started`` / ``airlock_dispatch_finished`` hooks.
+    ``airlock_dispatch_started`` / ``airlock_dispatch_finished`` hooks. A
+    failure is logged on the ``airlock`` logger (ERROR, with the traceback)
+    unless ``log`` is false: a caller that reports it its own way (the outbox,
+    for which a failed publish loses nothing) passes ``log=False``.
     """
     if lifecycle.dispatch_started is None and lifecycle.dispatch_finished is None:
-        _send(intents, executor, keep_going)
+        _send(intents, executor, keep_going, log)
         return
     if lifecycle.dispatch_started is not None:
         lifecycle.dispatch_started(intents=intents, executor=executor, scope=scope)
     try:
-        _send(intents, executor, keep_going)
+        _send(intents, executor, keep_going, log)
     except DispatchError as error:
         if lifecycle.dispatch_finished is not None:
             lifecycle.dispatch_finished(
@@ -142,9 +150,9 @@ def dispatch(
         lifecycle.dispatch_finished(intents=intents, executor=executor, scope=scope, error=None)
 
 
-def _send(intents: Sequence[Intent], executor: Any, keep_going: bool) -> None:
+def _send(intents: Sequence[Intent], executor: Any, keep_going: bool, log: bool) -> None:
     if getattr(executor, "dispatch_many", None) is not None:
-        _dispatch_batch(intents, executor, keep_going)
+        _dispatch_batch(intents, executor, keep_going, log)
         return
     dispatched: list[Intent] = []
     failed: list[tuple[Intent, BaseException]] = []
@@ -155,16 +163,16 @@ def _send(intents: Sequence[Intent], executor: Any, keep_going: bool) -> None:
         except Exception as exc:
             failed.append((intent, exc))
             if not keep_going:
-                report(dispatched, failed, intents[position + 1 :])
+                report(dispatched, failed, intents[position + 1 :], log=log)
             continue
         dispatched.append(intent)
         if on_dispatched is not None:
             on_dispatched(intent=intent, executor=executor)
     if failed:
-        report(dispatched, failed, [])
+        report(dispatched, failed, [], log=log)
 
 
-def _dispatch_batch(intents: Sequence[Intent], executor: Any, keep_going: bool) -> None:
+def _dispatch_batch(intents: Sequence[Intent], executor: Any, keep_going: bool, log: bool) -> None:
     dispatched: list[Intent] = []
     failed: list[tuple[Intent, BaseException]] = []
     remaining = list(intents)
@@ -191,23 +199,26 @@ def _dispatch_batch(intents: Sequence[Intent], executor: Any, keep_going: bool) 
         for intent in dispatched:
             on_dispatched(intent=intent, executor=executor)
     if failed or remaining:
-        report(dispatched, failed, remaining)
+        report(dispatched, failed, remaining, log=log)
 
 
 def report(
     dispatched: Sequence[Intent],
     failed: Sequence[tuple[Intent, BaseException]],
     pending: Sequence[Intent],
+    *,
+    log: bool = True,
 ) -> None:
-    """Tell the lifecycle hooks and the log about a failed flush, and raise ``DispatchError``."""
+    """Tell the lifecycle hooks (and the log) about a failed flush, and raise ``DispatchError``."""
     on_failed = lifecycle.failed
     if on_failed is not None:
         for intent, exc in failed:
             on_failed(intent=intent, error=exc)
     error = DispatchError(dispatched, failed, pending)
-    import logging  # only on this path: importing logging costs more than all of airlock
+    if log:
+        import logging  # only on this path: importing logging costs more than all of airlock
 
-    logging.getLogger("airlock").error("%s", error, exc_info=failed[0][1] if failed else None)
+        logging.getLogger("airlock").error("%s", error, exc_info=failed[0][1] if failed else None)
     if failed:
         raise error from failed[0][1]
     raise error
@@ -222,6 +233,24 @@ def message_id_option(executor: object) -> str | None:
             f" non-empty string) or None, got {option!r}."
         )
     return option
+
+
+def permanent_errors(executor: object) -> tuple[type[BaseException], ...]:
+    """The exception types ``executor`` declares permanent: sending again cannot succeed.
+
+    An executor lists them in ``permanent_errors`` (a message its broker
+    client can never encode, say). The outbox relay sets a row aside at once
+    when its publish failed with one of them, instead of retrying with backoff.
+    """
+    declared = getattr(executor, "permanent_errors", ())
+    if not isinstance(declared, tuple) or not all(
+        isinstance(kind, type) and issubclass(kind, BaseException) for kind in declared
+    ):
+        raise UsageError(
+            f"{executor!r}.permanent_errors must be a tuple of exception classes such as"
+            f" (UnicodeEncodeError,), got {declared!r}."
+        )
+    return declared
 
 
 def unsafe_options(executor: object) -> frozenset[str]:
@@ -239,6 +268,7 @@ __all__ = [
     "DispatchLedger",
     "dispatch",
     "message_id_option",
+    "permanent_errors",
     "report",
     "sync_executor",
     "unsafe_options",

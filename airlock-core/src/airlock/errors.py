@@ -63,6 +63,16 @@ class PolicyViolation(AirlockError):
     """A policy refused an intent at enqueue time (for example ``AssertNoEffects``)."""
 
 
+class CheckWarning(str):
+    """A finding of an ``airlock_check`` hook that is a warning, not a problem.
+
+    ``airlock check`` prints it and still exits 0 when nothing else is wrong:
+    ``return [CheckWarning("RELAY_AFTER is 0: ... Set it to 10.")]``.
+    """
+
+    __slots__ = ()
+
+
 class DispatchError(AirlockError):
     """An executor failed during a flush.
 

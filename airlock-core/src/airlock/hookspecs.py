@@ -203,4 +203,6 @@ def airlock_check() -> Iterable[str]:
 
     Return problems found in the plugin's own configuration, each a sentence
     that says what is wrong and how to fix it; return nothing when all is well.
+    A finding wrapped in ``airlock.plugins.CheckWarning`` is a warning: it is
+    printed, and does not make ``airlock check`` fail.
     """

@@ -7,13 +7,15 @@ third-party plugin can do all they do.
 Registering and finding plugins
     ``register``, ``unregister``, ``manager``, ``load``, ``load_failures``,
     ``names``, ``lookup``, ``describe``, ``distribution``, ``reset``,
+    ``CheckWarning`` for ``airlock_check`` findings that are warnings,
     ``autoload_disabled`` (the markers are ``airlock.hookimpl`` and ``airlock.hookspec``).
 Resolving what a user wrote
     ``resolve_executor``, ``resolve_policy``, ``policy_factory``,
     ``resolve_scope_class``, ``import_object``, ``executor_name``.
 Writing executors
     ``DispatchLedger`` (the books of a ``dispatch_many``), ``dispatch``,
-    ``sync_executor``, ``message_id_option``, ``unsafe_options``.
+    ``sync_executor``, ``message_id_option``, ``unsafe_options``,
+    ``permanent_errors``.
 Tasks
     ``task_name``, ``task_reference``, ``resolve_task``, ``task_kinds``,
     ``executor_name_for`` (where the task router sends a task).
@@ -34,9 +36,11 @@ from airlock.dispatching import (
     DispatchLedger,
     dispatch,
     message_id_option,
+    permanent_errors,
     sync_executor,
     unsafe_options,
 )
+from airlock.errors import CheckWarning
 from airlock.importing import import_object, lazy_exports, require
 from airlock.intents import task_name, task_reference
 from airlock.inventory import PluginInfo, describe, distribution
@@ -88,6 +92,7 @@ __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "ENTRY_POINT_GROUP",
     "EXECUTOR_ENV",
+    "CheckWarning",
     "DispatchLedger",
     "PluginFailure",
     "PluginInfo",
@@ -105,6 +110,7 @@ __all__ = [
     "manager",
     "message_id_option",
     "names",
+    "permanent_errors",
     "policy_factory",
     "register",
     "require",

@@ -46,9 +46,13 @@ class Executor(Protocol):
       change how the message is decoded (Celery's ``link``, ``serializer``).
       airlock refuses them when they come from a stored row instead of the
       application's own code.
+    - ``permanent_errors``: a tuple of exception types after which sending
+      the same message again cannot succeed; the outbox relay sets such a row
+      aside at once instead of retrying it.
 
-    ``airlock.plugins.message_id_option(executor)`` and
-    ``airlock.plugins.unsafe_options(executor)`` read the last two, checked.
+    ``airlock.plugins.message_id_option(executor)``,
+    ``airlock.plugins.unsafe_options(executor)`` and
+    ``airlock.plugins.permanent_errors(executor)`` read the last three, checked.
     """
 
     def __call__(self, intent: Intent, /) -> None:
