@@ -39,6 +39,28 @@ class DramatiqExecutor:
     The worker sees it as ``message.message_id``.
     """
 
+    unsafe_options: ClassVar[frozenset[str]] = frozenset(
+        {"on_success", "on_failure", "on_retry_exhausted", "pipe_target", "retry_when", "throws"}
+    )
+    """Options that make a worker run code the intent's task did not name.
+
+    airlock refuses them when they come from a stored outbox row rather than
+    from the application's own ``enqueue()`` call. Each is read by one of
+    Dramatiq's own middleware on the worker:
+
+    - ``on_success``, ``on_failure`` (``Callbacks``) and ``on_retry_exhausted``
+      (``Retries``, Dramatiq >= 1.17) name an actor the worker sends a message
+      to, carrying the whole message and its result or error.
+    - ``pipe_target`` (``Pipelines``) is a complete message (actor, arguments,
+      options, nested ``pipe_target`` included) the worker enqueues after this
+      one succeeds.
+    - ``retry_when`` (a callable) and ``throws`` (exception classes) are code
+      the ``Retries`` middleware calls or tests the actor's exception against
+      to decide the message's fate.
+
+    Options of the application's own middleware are the application's to judge.
+    """
+
     def __repr__(self) -> str:
         return "<airlock_dramatiq executor 'dramatiq'>"
 

@@ -33,6 +33,26 @@ class RQExecutor:
     (or the serializer's error), reported through ``DispatchError``.
     """
 
+    unsafe_options: ClassVar[frozenset[str]] = frozenset(
+        {"on_success", "on_failure", "on_stopped", "webhooks", "serializer"}
+    )
+    """Options that make a worker run code, or act, beyond the job's own function.
+
+    airlock refuses them when they come from a stored outbox row rather than
+    from the application's own ``enqueue()`` call:
+
+    - ``on_success``, ``on_failure`` and ``on_stopped`` are callbacks: a
+      function, an ``rq.Callback``, or a dotted path the worker imports and
+      calls with the job, its connection and its result or error (every RQ
+      version airlock-rq supports, 1.16 to 3.x).
+    - ``webhooks`` (RQ >= 3.0) makes the worker send an HTTP request, with the
+      job's id, function name and error, to any URL the option names.
+    - ``serializer`` decides how a job is decoded. RQ sets it per ``Queue``, not
+      per job, so the executor refuses it as an unknown option anyway; it is
+      declared so that a row naming it is refused as unsafe, whatever RQ
+      version is installed.
+    """
+
     message_id_option: ClassVar[str] = "job_id"
     """The dispatch option under which this executor takes a caller-chosen message id.
 
