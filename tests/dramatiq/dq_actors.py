@@ -33,6 +33,7 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
     """Add airlock's middleware to ``broker`` and declare the test actors on it."""
     results = Redis.from_url(os.environ["DQ_REDIS_URL"])
     queue = f"dramatiq_{tag}"
+    install_broker = broker  # RecordGeneric.Meta assigns `broker`, so it cannot read it
 
     def push(key: str, value: object) -> None:
         results.rpush(f"dramatiq_results:{tag}:{key}", str(value))
@@ -62,6 +63,21 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
         push(key, json.dumps([message.message_id, value, sorted(message.options)]))
 
     @actor()
+    def record_pid(key: str) -> None:
+        push(key, os.getpid())
+
+    class RecordGeneric(dramatiq.GenericActor):
+        """A class-based actor: Dramatiq turns the class into an instance of it."""
+
+        class Meta:
+            broker = install_broker
+            queue_name = queue
+            max_retries = 0
+
+        def perform(self, key: str, value: object) -> None:
+            push(key, f"generic {value}")
+
+    @actor()
     def add(a: int, b: int) -> int:
         return a + b
 
@@ -86,6 +102,10 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
     @actor()
     def order_failed(message: dict[str, Any], error: dict[str, Any]) -> None:
         push("failures", message["args"][0])
+
+    @actor()
+    def note_success(message: dict[str, Any], result: object) -> None:
+        push("successes", json.dumps([message["actor_name"], message["args"], result]))
 
     @actor(max_retries=1, min_backoff=10, max_backoff=20)
     def flaky_order(order_id: int) -> None:
@@ -113,10 +133,13 @@ def install(broker: dramatiq.Broker, tag: str) -> dict[str, Any]:
         "record": record,
         "record_options": record_options,
         "record_message_id": record_message_id,
+        "record_pid": record_pid,
+        "RecordGeneric": RecordGeneric,
         "add": add,
         "place_order": place_order,
         "place_order_async": place_order_async,
         "order_failed": order_failed,
+        "note_success": note_success,
         "flaky_order": flaky_order,
         "enrich_user": enrich_user,
         "undeliverable_effects": undeliverable_effects,

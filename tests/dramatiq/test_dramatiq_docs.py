@@ -86,6 +86,35 @@ def test_publish_example(docs_app: dict[str, ModuleType], log: Redis, dq_redis_u
     wait_log(log, "email to user 42")
 
 
+def _run_example(name: str, redis_url: str) -> str:
+    """Run docs/examples/dramatiq/<name> as a script, with no executor configured."""
+    env = {k: v for k, v in os.environ.items() if k != "AIRLOCK_EXECUTOR"}
+    done = subprocess.run(
+        [sys.executable, name],
+        cwd=EXAMPLES,
+        env={**env, "REDIS_URL": redis_url},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout
+
+
+def test_routing_example(docs_app: dict[str, ModuleType], log: Redis, dq_redis_url: str) -> None:
+    output = _run_example("routing.py", dq_redis_url)
+    assert output == "signup 42 remembered in this process\n"
+    wait_log(log, "email to user 42")
+
+
+def test_arguments_example(docs_app: dict[str, ModuleType], log: Redis, dq_redis_url: str) -> None:
+    output = _run_example("arguments.py", dq_redis_url)
+    assert "send_email() got an unexpected keyword argument 'usr_id'" in output
+    wait_log(log, "email to user 42")
+    docs_app["app"].broker.join("dramatiq_emails", timeout=int(WAIT * 1000))
+    assert [v.decode() for v in log.lrange(LOG, 0, -1)] == ["email to user 42"]
+
+
 def test_worker_scoping_example(docs_app: dict[str, ModuleType], log: Redis) -> None:
     app = docs_app["app"]
     app.process_order.send(-1)

@@ -8,7 +8,7 @@ import airlock
 import airlock_dramatiq
 
 
-def test_executor_by_name_and_seed_path() -> None:
+def test_executor_by_name_and_compatibility_path() -> None:
     from airlock.integrations.executors.dramatiq import dramatiq_executor
 
     assert dramatiq_executor is airlock_dramatiq.dramatiq_executor

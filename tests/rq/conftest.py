@@ -2,7 +2,8 @@
 
 Workers run in burst mode (``rq worker --burst``): they process every job,
 including the jobs those jobs enqueue, and exit when the queues are empty, so a
-test knows for certain that nothing else will run.
+test knows for certain that nothing else will run. They are RQ's own worker
+without its command listener (burst_worker.py says why).
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def run_worker(rq_url: str) -> Callable[..., None]:
         scheduler: bool = False,
     ) -> None:
         command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", rq_url]
-        command += ["--path", str(path), "--logging_level", "WARNING"]
+        command += ["--path", str(path), "--path", str(HERE), "--logging_level", "WARNING"]
+        command += ["--worker-class", "burst_worker.BurstWorker"]
         if job_class:
             command += ["--job-class", job_class]
         if scheduler:  # in burst mode: first move the scheduled jobs that are due to their queue

@@ -60,3 +60,18 @@ def save_user(user_id: int) -> None:
     """What a model's save() would do: enqueue enrichment and an audit record."""
     airlock.enqueue(enrich_user, user_id, _dispatch_options={"queue": "rq_users"})
     airlock.enqueue(record, "audit", f"saved {user_id}", _dispatch_options={"queue": "rq_users"})
+
+
+def note_success(job: Any, connection: Any, result: Any, *args: Any, **kwargs: Any) -> None:
+    """An ``on_success`` callback: the worker imports it by its dotted path and calls it."""
+    connection.rpush("rq_results:callbacks", f"success {job.id} {result}")
+
+
+def note_failure(job: Any, connection: Any, *exc_info: Any, **kwargs: Any) -> None:
+    """An ``on_failure`` callback: the worker imports it by its dotted path and calls it."""
+    connection.rpush("rq_results:callbacks", f"failure {job.id} {exc_info[1]}")
+
+
+def fail(reason: str) -> None:
+    """A job that raises."""
+    raise RuntimeError(reason)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import rq_jobs
+from conftest import results
 from redis import Redis
 from rq import Queue
 
@@ -48,6 +49,36 @@ def test_unknown_option_fails_that_intent_and_keeps_the_rest(configured: Redis) 
     assert "job_timeout" in str(exc)
     assert [i.args for i in error.pending] == [("x", 3)]
     assert count(configured, "rq_bad") == 1
+
+
+@pytest.mark.parametrize(
+    ("third", "message"),
+    [
+        ((("five", threading.Lock()), BAD), "pickle"),
+        ((("five", 3), {**BAD, "countdown": 5}), "unknown rq option(s) 'countdown'"),
+        ((("five", 3), {"queue": ""}), "must be an rq queue name"),
+    ],
+    ids=["unserializable-argument", "unknown-option", "bad-queue"],
+)
+def test_the_third_of_five_fails(
+    configured: Redis, run_worker: Any, third: tuple[tuple[Any, ...], Any], message: str
+) -> None:
+    record = rq_jobs.record
+    args, options = third
+    calls = [(record, ("five", n), BAD) for n in (1, 2)]
+    calls += [(record, args, options)]
+    calls += [(record, ("five", n), BAD) for n in (4, 5)]
+    with pytest.raises(airlock.DispatchError) as caught:
+        flush(*calls)
+    error = caught.value
+    assert [i.args for i in error.dispatched] == [("five", 1), ("five", 2)]
+    [(intent, exc)] = error.failed
+    assert intent.args == args
+    assert message in str(exc).lower()
+    assert caught.value.__cause__ is exc
+    assert [i.args for i in error.pending] == [("five", 4), ("five", 5)]
+    run_worker("rq_bad")
+    assert results(configured, "five") == ["1", "2"]
 
 
 def test_continue_mode_sends_everything_else(configured: Redis) -> None:

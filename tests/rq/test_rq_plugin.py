@@ -8,15 +8,17 @@ import sys
 from typing import Any
 
 import pytest
+import rq_jobs
 from conftest import ROOT
 from redis import Redis
 from rq import Queue
 
 import airlock
+import airlock.plugins
 import airlock_rq
 
 
-def test_executor_by_name_and_seed_path() -> None:
+def test_executor_by_name_and_compatibility_path() -> None:
     from airlock.integrations.executors.rq import rq_executor
 
     assert rq_executor is airlock_rq.rq_executor
@@ -31,6 +33,20 @@ def test_plugins_command_lists_the_rq_plugin(listed_plugins: dict[str, Any]) -> 
     rq_plugin = listed_plugins["rq"]
     assert rq_plugin["distribution"] == "airlock-rq"
     assert rq_plugin["registers"]["executor"] == ["rq"]
+    assert rq_plugin["registers"]["task kind"] == []
+
+
+def test_rq_jobs_are_plain_functions_to_airlock() -> None:
+    """RQ has no task class and no task registry: nothing to claim, nothing to resolve.
+
+    So with no executor configured an RQ job function runs in-process, like any
+    function (the docs say to select ``rq``), and a stored row's dotted path is
+    only ever run if the outbox's allowlist names it.
+    """
+    assert "rq" not in airlock.plugins.task_kinds().values()
+    assert airlock.plugins.executor_name_for(rq_jobs.record) == "sync"
+    assert airlock.plugins.resolve_task("rq_jobs.record") is None
+    assert airlock.plugins.resolve_task("record") is None
 
 
 def test_check_reports_a_missing_connection() -> None:

@@ -1,8 +1,15 @@
-"""Turn an intent into what Dramatiq sends: an actor, a delay and message options."""
+"""Find the actor behind a task, and turn an intent into what Dramatiq sends.
+
+A task is an actor (``@dramatiq.actor``), a class-based actor (a
+``dramatiq.GenericActor`` subclass, which Dramatiq turns into an instance of
+that class when it declares the actor), an actor's name on the global broker,
+or the dotted path of an actor.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -66,20 +73,17 @@ def prepare(intent: Intent) -> Prepared:
 
 
 def resolve_actor(intent: Intent) -> dramatiq.Actor[Any, Any]:
-    """The actor itself, an actor name on the global broker, or a dotted path to an actor."""
+    """The actor of ``intent``'s task; ``UsageError`` when the task is not one."""
     task = intent.task
-    if isinstance(task, dramatiq.Actor):
-        return task
+    actor = as_actor(task)
+    if actor is not None:
+        return actor
     if isinstance(task, str):
-        broker = dramatiq.broker.global_broker
-        if broker is not None:
-            try:
-                return broker.get_actor(task)
-            except ActorNotFound:
-                pass
-        found = _import(task)
-        if isinstance(found, dramatiq.Actor):
-            return found
+        actor = declared_actor(task)
+        if actor is None:
+            actor = as_actor(_import(task))
+        if actor is not None:
+            return actor
         raise UsageError(
             f"{intent!r}: {task!r} is neither an actor declared on the global Dramatiq"
             f" broker nor the dotted path of an actor."
@@ -88,6 +92,52 @@ def resolve_actor(intent: Intent) -> dramatiq.Actor[Any, Any]:
         f"{intent!r}: the dramatiq executor sends Dramatiq actors, and {task!r} is not"
         f" one. Decorate it with @dramatiq.actor, or dispatch it with executor='sync'."
     )
+
+
+def as_actor(task: object) -> dramatiq.Actor[Any, Any] | None:
+    """The actor ``task`` is (an ``Actor``, or a class-based actor's instance), else ``None``."""
+    if isinstance(task, dramatiq.Actor):
+        return task
+    if isinstance(task, dramatiq.GenericActor):
+        # Declared on its broker under its actor name: attributes GenericActor documents.
+        generic: Any = task
+        found: dramatiq.Actor[Any, Any] = generic.broker.get_actor(generic.actor_name)
+        return found
+    return None
+
+
+def declared_actor(name: str) -> dramatiq.Actor[Any, Any] | None:
+    """The actor declared as ``name`` on Dramatiq's global broker, if there is one.
+
+    Reads the global broker without ``dramatiq.get_broker()``, which would
+    create and install a default broker when the application set none.
+    """
+    broker = dramatiq.broker.global_broker
+    if broker is None:
+        return None
+    try:
+        return broker.get_actor(name)
+    except ActorNotFound:
+        return None
+
+
+def actor_function(task: object) -> Callable[..., Any] | None:
+    """What an actor's arguments are checked against at enqueue; ``None`` if not an actor.
+
+    An actor's ``fn`` (for an ``async def`` actor, Dramatiq's wrapper keeps
+    the coroutine function's signature); for a class-based actor, its
+    ``perform`` method, since the instance's ``__call__`` takes anything.
+    """
+    if isinstance(task, dramatiq.GenericActor):
+        perform: Callable[..., Any] = task.perform
+        return perform
+    if not isinstance(task, dramatiq.Actor):
+        return None
+    function: Callable[..., Any] = task.fn
+    if isinstance(function, dramatiq.GenericActor):  # the Actor a class-based actor declared
+        perform = function.perform
+        return perform
+    return function
 
 
 def _import(path: str) -> object:

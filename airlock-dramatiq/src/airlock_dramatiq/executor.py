@@ -12,17 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from airlock import DispatchError, Intent, UsageError
+from airlock import Intent, UsageError
+from airlock.plugins import DispatchLedger
 from airlock_dramatiq.actors import Prepared, prepare
 from airlock_dramatiq.pipelined import is_redis_broker, pipelined_broker
-
-
-class _Failed(Exception):
-    """Intents that did not go out, each with its error (internal to one flush)."""
-
-    def __init__(self, failed: list[tuple[Intent, BaseException]]) -> None:
-        super().__init__(str(failed[0][1]))
-        self.failed = failed
 
 
 class DramatiqExecutor:
@@ -46,6 +39,28 @@ class DramatiqExecutor:
     The worker sees it as ``message.message_id``.
     """
 
+    unsafe_options: ClassVar[frozenset[str]] = frozenset(
+        {"on_success", "on_failure", "on_retry_exhausted", "pipe_target", "retry_when", "throws"}
+    )
+    """Options that make a worker run code the intent's task did not name.
+
+    airlock refuses them when they come from a stored outbox row rather than
+    from the application's own ``enqueue()`` call. Each is read by one of
+    Dramatiq's own middleware on the worker:
+
+    - ``on_success``, ``on_failure`` (``Callbacks``) and ``on_retry_exhausted``
+      (``Retries``, Dramatiq >= 1.17) name an actor the worker sends a message
+      to, carrying the whole message and its result or error.
+    - ``pipe_target`` (``Pipelines``) is a complete message (actor, arguments,
+      options, nested ``pipe_target`` included) the worker enqueues after this
+      one succeeds.
+    - ``retry_when`` (a callable) and ``throws`` (exception classes) are code
+      the ``Retries`` middleware calls or tests the actor's exception against
+      to decide the message's fate.
+
+    Options of the application's own middleware are the application's to judge.
+    """
+
     def __repr__(self) -> str:
         return "<airlock_dramatiq executor 'dramatiq'>"
 
@@ -57,39 +72,42 @@ class DramatiqExecutor:
         """Send a whole flush in order: pipelined per Redis broker, one by one otherwise.
 
         Returns when everything went out; otherwise raises ``DispatchError``
-        accounting for every intent: what went out, what failed and why, and
-        the rest as pending.
+        accounting for every intent, as a one-by-one flush would: what went
+        out, what failed (did not go out, or delivery is uncertain) and why,
+        and the rest as pending.
         """
-        dispatched: list[Intent] = []
-        try:
-            self._send_all(intents, dispatched)
-        except _Failed as exc:
-            done = {id(i) for i in dispatched} | {id(i) for i, _ in exc.failed}
-            pending = [i for i in intents if id(i) not in done]
-            raise DispatchError(dispatched, exc.failed, pending) from exc.failed[0][1]
+        ledger = DispatchLedger(intents)
+        _send_all(intents, ledger)
+        ledger.settle()
 
-    def _send_all(self, intents: Sequence[Intent], dispatched: list[Intent]) -> None:
-        run: list[Prepared] = []
-        for intent in intents:
-            try:
-                item = prepare(intent)
-            except UsageError as exc:
-                _send_run(run, dispatched)
-                raise _Failed([(intent, exc)]) from exc
-            if is_redis_broker(item.actor.broker):
-                if run and run[0].actor.broker is not item.actor.broker:
-                    _send_run(run, dispatched)
-                    run = []
-                run.append(item)
-                continue
-            _send_run(run, dispatched)
-            run = []
-            try:
-                _send(item)
-            except Exception as exc:
-                raise _Failed([(intent, exc)]) from exc
-            dispatched.append(intent)
-        _send_run(run, dispatched)
+
+def _send_all(intents: Sequence[Intent], ledger: DispatchLedger) -> None:
+    """Send ``intents`` in order, recording each outcome; stop at the first failure."""
+    run: list[Prepared] = []
+    for intent in intents:
+        try:
+            item = prepare(intent)
+        except UsageError as exc:
+            if _send_run(run, ledger):
+                ledger.failed(intent, exc)
+            return
+        if is_redis_broker(item.actor.broker):
+            if run and run[0].actor.broker is not item.actor.broker:
+                if not _send_run(run, ledger):
+                    return
+                run = []
+            run.append(item)
+            continue
+        if not _send_run(run, ledger):
+            return
+        run = []
+        try:
+            _send(item)
+        except Exception as exc:
+            ledger.failed(intent, exc)
+            return
+        ledger.dispatched(intent)
+    _send_run(run, ledger)
 
 
 def _send(item: Prepared) -> None:
@@ -111,10 +129,15 @@ def _message(item: Prepared) -> Any:
     return message
 
 
-def _send_run(run: list[Prepared], dispatched: list[Intent]) -> None:
-    """Enqueue ``run`` (all on one Redis broker) through one transaction pipeline."""
+def _send_run(run: list[Prepared], ledger: DispatchLedger) -> bool:
+    """Enqueue ``run`` (all on one Redis broker) through one transaction pipeline.
+
+    Records each intent of the run and returns whether all of it went out. A
+    message the broker cannot build (its encoder refused the arguments) fails
+    alone, after the ones before it are sent.
+    """
     if not run:
-        return
+        return True
     broker: Any = run[0].actor.broker
     with broker.client.pipeline(transaction=True) as pipe:
         view = pipelined_broker(broker, pipe)
@@ -130,18 +153,24 @@ def _send_run(run: list[Prepared], dispatched: list[Intent]) -> None:
         if queued:
             try:
                 replies = pipe.execute(raise_on_error=False)
-            except Exception as exc:  # the transaction never ran: none of it is in Redis
-                raise _Failed([(item.intent, exc) for item in queued]) from exc
-            failed: list[tuple[Intent, BaseException]] = []
+            except Exception as exc:  # delivery uncertain: Redis may hold some or all of it
+                ledger.failed([item.intent for item in queued], exc)
+                return False
+            sent = True
             for item, reply in zip(queued, replies, strict=True):
                 if isinstance(reply, Exception):
-                    failed.append((item.intent, reply))
+                    ledger.failed(item.intent, reply)
+                    sent = False
                 else:
-                    dispatched.append(item.intent)
-            if failed:
-                raise _Failed(failed if refused is None else [*failed, refused])
+                    ledger.dispatched(item.intent)
+            if not sent:
+                if refused is not None:
+                    ledger.failed(*refused)
+                return False
     if refused is not None:
-        raise _Failed([refused])
+        ledger.failed(*refused)
+        return False
+    return True
 
 
 dramatiq_executor = DramatiqExecutor()

@@ -17,18 +17,10 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
-from airlock import DispatchError, Intent, UsageError
+from airlock import Intent, UsageError
+from airlock.plugins import DispatchLedger
 from airlock_rq import config
 from airlock_rq.options import Prepared, prepare
-
-
-class _Failed(Exception):
-    """Items that did not go out, and why (internal to one flush)."""
-
-    def __init__(self, items: Sequence[Prepared], error: BaseException) -> None:
-        super().__init__(str(error))
-        self.items = list(items)
-        self.error = error
 
 
 class RQExecutor:
@@ -39,6 +31,26 @@ class RQExecutor:
     would take it. Unknown options, tasks an RQ worker cannot import and
     arguments RQ cannot serialize fail that intent with a ``UsageError``
     (or the serializer's error), reported through ``DispatchError``.
+    """
+
+    unsafe_options: ClassVar[frozenset[str]] = frozenset(
+        {"on_success", "on_failure", "on_stopped", "webhooks", "serializer"}
+    )
+    """Options that make a worker run code, or act, beyond the job's own function.
+
+    airlock refuses them when they come from a stored outbox row rather than
+    from the application's own ``enqueue()`` call:
+
+    - ``on_success``, ``on_failure`` and ``on_stopped`` are callbacks: a
+      function, an ``rq.Callback``, or a dotted path the worker imports and
+      calls with the job, its connection and its result or error (every RQ
+      version airlock-rq supports, 1.16 to 3.x).
+    - ``webhooks`` (RQ >= 3.0) makes the worker send an HTTP request, with the
+      job's id, function name and error, to any URL the option names.
+    - ``serializer`` decides how a job is decoded. RQ sets it per ``Queue``, not
+      per job, so the executor refuses it as an unknown option anyway; it is
+      declared so that a row naming it is refused as unsafe, whatever RQ
+      version is installed.
     """
 
     message_id_option: ClassVar[str] = "job_id"
@@ -67,35 +79,19 @@ class RQExecutor:
 
         Returns when everything went out; otherwise raises ``DispatchError``
         with the intents that went out, the one(s) that failed with the
-        reason, and the rest as pending. A run fails as a whole: its
-        pipeline is a transaction, so none of it reached Redis.
+        reason, and the rest as pending. A batch whose pipeline failed is
+        failed as a whole: it did not go out, or its delivery is uncertain
+        (the connection may have broken after Redis ran the transaction, so
+        some or all of it may be in Redis).
         """
+        ledger = DispatchLedger(intents)
         try:
             connection = config.get_connection()
         except UsageError as exc:
-            raise DispatchError([], [(i, exc) for i in intents], []) from exc
-        default_queue = config.default_queue()
-        items: list[Prepared] = []
-        refused: tuple[Intent, UsageError] | None = None
-        for intent in intents:
-            try:
-                items.append(prepare(intent, default_queue))
-            except UsageError as exc:
-                refused = (intent, exc)
-                break
-        dispatched: list[Intent] = []
-        failed: list[tuple[Intent, BaseException]] = []
-        try:
-            self._send(connection, items, dispatched)
-        except _Failed as exc:
-            failed = [(item.intent, exc.error) for item in exc.items]
+            ledger.failed(intents, exc)
         else:
-            if refused is not None:
-                failed = [refused]
-        if failed:
-            done = {id(i) for i in dispatched} | {id(i) for i, _ in failed}
-            pending = [i for i in intents if id(i) not in done]
-            raise DispatchError(dispatched, failed, pending) from failed[0][1]
+            self._send_all(connection, intents, ledger)
+        ledger.settle()
 
     def queue(self, connection: Redis, name: str) -> Queue:
         """The ``rq.Queue`` called ``name`` on ``connection`` (kept, so RQ's caches last)."""
@@ -105,33 +101,50 @@ class RQExecutor:
             queue = self._queues[key] = Queue(name, connection=connection)
         return queue
 
-    def _send(self, connection: Redis, items: list[Prepared], dispatched: list[Intent]) -> None:
+    def _send_all(
+        self, connection: Redis, intents: Sequence[Intent], ledger: DispatchLedger
+    ) -> None:
+        """Send ``intents`` in order, recording each outcome; stop at the first failure."""
+        default_queue = config.default_queue()
         run: list[Prepared] = []
         ids: set[object] = set()
-        for item in items:
+        for intent in intents:
+            try:
+                item = prepare(intent, default_queue)
+            except UsageError as exc:
+                if self._send_run(connection, run, ledger):
+                    ledger.failed(intent, exc)
+                return
             if item.batchable:
                 job_id = item.options.get("job_id")
                 if job_id is not None and job_id in ids:
                     # RQ 3's enqueue_many refuses an id twice: a new run, so the second
                     # replaces the first as a second Queue.enqueue() would.
-                    self._send_run(connection, run, dispatched)
+                    if not self._send_run(connection, run, ledger):
+                        return
                     run, ids = [], set()
                 ids.add(job_id)
                 run.append(item)
                 continue
-            self._send_run(connection, run, dispatched)
+            if not self._send_run(connection, run, ledger):
+                return
             run, ids = [], set()
             try:
                 _enqueue_call(self.queue(connection, item.queue), item)
             except Exception as exc:
-                raise _Failed([item], exc) from exc
-            dispatched.append(item.intent)
-        self._send_run(connection, run, dispatched)
+                ledger.failed(intent, exc)
+                return
+            ledger.dispatched(intent)
+        self._send_run(connection, run, ledger)
 
-    def _send_run(self, connection: Redis, run: list[Prepared], dispatched: list[Intent]) -> None:
-        """One transaction pipeline for ``run``; on a bad job, send the run before it."""
+    def _send_run(self, connection: Redis, run: list[Prepared], ledger: DispatchLedger) -> bool:
+        """One transaction pipeline for ``run``; returns whether all of it went out.
+
+        When RQ cannot build one of the jobs, the jobs before it are sent and
+        it fails alone.
+        """
         if not run:
-            return
+            return True
         by_queue: dict[str, list[Any]] = {}
         for item in run:
             by_queue.setdefault(item.queue, []).append(_job_data(item))
@@ -140,20 +153,25 @@ class RQExecutor:
                 for name, datas in by_queue.items():
                     self.queue(connection, name).enqueue_many(datas, pipeline=pipe)
             except RedisError as exc:
-                raise _Failed(run, exc) from exc
+                ledger.failed([item.intent for item in run], exc)
+                return False
             except Exception as exc:
                 pipe.reset()
                 culprit = self._first_unsendable(connection, run)
                 if culprit is None:  # the run as a whole is wrong
-                    raise _Failed(run, exc) from exc
+                    ledger.failed([item.intent for item in run], exc)
+                    return False
                 position, error = culprit
-                self._send_run(connection, run[:position], dispatched)
-                raise _Failed([run[position]], error) from error
+                if self._send_run(connection, run[:position], ledger):
+                    ledger.failed(run[position].intent, error)
+                return False
             try:
                 pipe.execute()
-            except Exception as exc:
-                raise _Failed(run, exc) from exc
-        dispatched.extend(item.intent for item in run)
+            except Exception as exc:  # delivery uncertain: Redis may hold some or all of it
+                ledger.failed([item.intent for item in run], exc)
+                return False
+        ledger.dispatched(*(item.intent for item in run))
+        return True
 
     def _first_unsendable(
         self, connection: Redis, run: list[Prepared]
