@@ -29,6 +29,8 @@ def test_an_unexpected_keyword_fails_at_the_call_naming_it() -> None:
         assert isinstance(caught.value, airlock.TaskArgumentError)
         assert "send_email" in str(caught.value)
         assert "skip_argument_check" in str(caught.value)
+        assert ".. The" not in str(caught.value)
+        assert ".. The" not in str(caught.value)
         airlock.enqueue(send_email, 2, template="shipped")  # the scope stays usable
         assert len(scope.intents) == 2  # nothing else lost, nothing half-added
     assert recorder.calls == [

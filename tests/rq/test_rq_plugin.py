@@ -63,6 +63,32 @@ def test_check_reports_a_missing_connection() -> None:
     assert "AIRLOCK_RQ_URL" in done.stdout + done.stderr
 
 
+def test_check_warns_when_rq_is_set_up_but_not_selected(rq_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRLOCK_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "airlock", "check"],
+        capture_output=True,
+        text=True,
+        env={**env, "AIRLOCK_RQ_URL": rq_url},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 warning(s)" in done.stderr
+    assert "runs them in-process" in done.stderr
+    assert "AIRLOCK_EXECUTOR=rq" in done.stderr
+    selected = subprocess.run(
+        [sys.executable, "-m", "airlock", "check"],
+        capture_output=True,
+        text=True,
+        env={**env, "AIRLOCK_RQ_URL": rq_url, "AIRLOCK_EXECUTOR": "rq"},
+        timeout=60,
+        check=False,
+    )
+    assert selected.returncode == 0, selected.stderr
+    assert "warning" not in selected.stderr
+
+
 @pytest.mark.redis
 def test_django_setting_configures_the_connection(connection: Redis, rq_url: str) -> None:
     script = (

@@ -76,8 +76,10 @@ def check(task: object, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Non
         try:
             stub(*args, **kwargs)
         except TypeError as exc:
+            said = str(exc)
+            said += "" if said.endswith((".", "?", "!")) else "."
             raise TaskArgumentError(
-                f"airlock.enqueue({task_name(task)}, ...): {exc}. The arguments do not fit"
+                f"airlock.enqueue({task_name(task)}, ...): {said} The arguments do not fit"
                 f" the task's signature, so the call was refused here instead of failing"
                 f" after the flush; nothing was buffered. If the signature is wrong, exempt"
                 f" the task with airlock.skip_argument_check({task_name(task)})."

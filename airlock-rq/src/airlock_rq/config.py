@@ -79,6 +79,16 @@ def default_queue() -> str:
     return _settings.default_queue
 
 
+def is_configured() -> bool:
+    """Whether the application set a connection up (``configure()``, environment, Django)."""
+    return bool(
+        _settings.connection is not None
+        or _settings.url
+        or os.environ.get(URL_ENV)
+        or _django_url()
+    )
+
+
 def get_connection() -> Redis:
     """The Redis client the executor publishes with; a ``UsageError`` says how to set one."""
     if _settings.connection is not None:

@@ -19,11 +19,26 @@ def airlock_register_executors() -> Mapping[str, str]:
 
 @airlock.hookimpl
 def airlock_check() -> Iterable[str]:
-    """When ``rq`` is the default executor, it must have a Redis connection."""
+    """When ``rq`` is the default executor, it must have a Redis connection.
+
+    When a connection is set up but no executor is configured, warn: RQ jobs
+    are plain functions, which the task router runs in-process.
+    """
     from airlock_rq import config
     from airlock_rq.executor import rq_executor
 
-    if airlock.get_configuration()["executor"] is not rq_executor:
+    executor = airlock.get_configuration()["executor"]
+    if executor is airlock.plugins.lookup("executor", "auto") and config.is_configured():
+        return [
+            airlock.plugins.CheckWarning(
+                "airlock-rq has a Redis connection, but no executor is configured: RQ"
+                " jobs are plain functions, so the default executor runs them in-process."
+                " Select RQ with airlock.configure(executor='rq'), AIRLOCK_EXECUTOR=rq or"
+                " Django's AIRLOCK = {'EXECUTOR': 'rq'}, or per scope with"
+                " airlock.scope(executor='rq')."
+            )
+        ]
+    if executor is not rq_executor:
         return []
     try:
         config.get_connection()
