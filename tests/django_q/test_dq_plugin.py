@@ -49,6 +49,17 @@ def test_a_django_q_task_is_a_plain_function_that_routing_runs_here() -> None:
     assert "django_q" not in airlock.plugins.task_kinds().values()
 
 
+def test_check_warns_when_django_q_is_set_up_but_not_selected() -> None:
+    from django.test import override_settings
+
+    check = airlock.plugins.manager().hook.airlock_check
+    with override_settings(AIRLOCK={}):
+        (warning,) = [item for findings in check() for item in findings]
+    assert isinstance(warning, airlock.plugins.CheckWarning)
+    assert "runs it in-process" in warning
+    assert [item for findings in check() for item in findings] == []  # django_q selected again
+
+
 def test_names_are_not_resolved_by_the_plugin() -> None:
     assert airlock.plugins.resolve_task("dqapp.tasks.record") is None
 
