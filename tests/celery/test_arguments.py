@@ -108,6 +108,40 @@ def test_what_the_plugin_answers_for_each_kind_of_object(app):
     assert signature_of(app.register_task(Registered())) is False
 
 
+def test_a_signatures_arguments_are_checked_by_celery_at_flush(app):
+    """They join the signature's own: ``record.s("label")`` then ``(1, 2)`` is three arguments."""
+    partial = app.tasks["airlock_tests.record"].s("label")
+
+    def run():
+        with airlock.scope():
+            airlock.enqueue(partial, 1, 2)  # accepted: the signature decides at flush
+
+    with pytest.raises(airlock.DispatchError) as flushed:
+        run()
+    ((_, cause),) = flushed.value.failed
+    assert type(cause) is TypeError
+    assert "positional arguments" in str(cause)
+
+
+def test_skip_argument_check_leaves_celerys_own_check_at_flush(app):
+    @app.task(name="airlock_tests.exempted", shared=False)
+    def exempted(label):
+        """Never runs: Celery refuses the call before publishing it."""
+
+    airlock.skip_argument_check(exempted)
+
+    def run():
+        with airlock.scope():
+            airlock.enqueue(exempted, "label", "one too many")  # accepted by airlock
+
+    with pytest.raises(airlock.DispatchError) as flushed:
+        run()
+    ((intent, cause),) = flushed.value.failed
+    assert intent.args == ("label", "one too many")
+    assert type(cause) is TypeError
+    assert str(cause) == "exempted() takes 1 positional argument but 2 were given"
+
+
 def test_an_app_with_strict_typing_off_opts_all_its_tasks_out():
     relaxed = Celery("airlock_celery_relaxed", set_as_current=False, strict_typing=False)
 

@@ -307,3 +307,19 @@ def test_airlock_plugins_lists_the_task_kinds_and_hooks(listed_plugins):
         "airlock_resolve_task",
         "airlock_task_signature",
     } <= set(celery["hooks"])
+
+
+def test_a_celery_proxy_to_a_plain_function_runs_in_process():
+    """Claimed by kind, sent to the ``celery`` executor, which runs what is not a task here."""
+    from celery.local import Proxy
+
+    ran = []
+
+    def audit(order_id):
+        ran.append((order_id, os.getpid()))
+
+    proxy = Proxy(lambda: audit)
+    assert airlock.plugins.executor_name_for(proxy) == "celery"
+    with airlock.scope():
+        airlock.enqueue(proxy, 7)
+    assert ran == [(7, os.getpid())]
