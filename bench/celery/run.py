@@ -16,6 +16,12 @@ queue declaration, code paths), then the methods alternate within every round
 executor does; "airlock scope" times the whole block a user writes, the
 ``airlock.enqueue()`` calls included.
 
+A third table times ``airlock.enqueue()`` alone (nothing is published), to show
+what checking a Celery task's arguments with Celery's own check costs: a task
+called with positional arguments, with keywords (the check runs at every
+call), and one declared ``typing=False`` (not checked), each against a plain
+function called the same way.
+
     python bench/celery/run.py                # N = 10,000, 5 rounds, 1,000 single flushes
     python bench/celery/run.py --n 500 --rounds 1 --single 100   # a quick smoke run
 """
@@ -58,7 +64,87 @@ def make_app(broker: str, **transport_options: Any) -> Celery:
     def notify(order_id: int, payload: str) -> None:
         """Never runs: nothing consumes the bench queue."""
 
+    @app.task(name="bench.notify_unchecked", shared=False, typing=False)
+    def notify_unchecked(order_id: int, payload: str) -> None:
+        """Never runs: only enqueued."""
+
     return app
+
+
+def plain_notify(order_id: int, payload: str) -> None:
+    """The plain function the enqueue table compares Celery tasks with."""
+
+
+class _Discard(Exception):
+    """Ends a measuring scope without flushing it."""
+
+
+def enqueue_loop(task: Any, n: int, *, keywords: bool) -> float:
+    """Seconds of ``n`` ``airlock.enqueue()`` calls in one scope, which is then discarded."""
+    start = end = 0.0
+    try:
+        with airlock.scope():
+            start = time.perf_counter()
+            if keywords:
+                for number in range(n):
+                    airlock.enqueue(task, order_id=number, payload=PAYLOAD)
+            else:
+                for number in range(n):
+                    airlock.enqueue(task, number, PAYLOAD)
+            end = time.perf_counter()
+            raise _Discard
+    except _Discard:
+        pass
+    return end - start
+
+
+#: The enqueue table's rows: (row, task name or None for the plain function, keywords).
+ENQUEUES = (
+    ("plain function", None, False),
+    ("Celery task", "bench.notify", False),
+    ("plain function, keywords", None, True),
+    ("Celery task, keywords", "bench.notify", True),
+    ("Celery task typing=False, keywords", "bench.notify_unchecked", True),
+)
+
+
+def enqueue_costs(n: int, rounds: int) -> list[dict[str, Any]]:
+    """Median seconds of ``n`` enqueues per row, rounds alternating, nothing published."""
+    app = make_app("memory://")
+    tasks = {name: app.tasks[name] if name else plain_notify for _, name, _ in ENQUEUES}
+    samples: dict[str, list[float]] = {}
+    for round_number in range(rounds + 1):  # round 0 warms up (and compiles the checks)
+        order = ENQUEUES if round_number % 2 == 0 else ENQUEUES[::-1]
+        for row, name, keywords in order:
+            seconds = enqueue_loop(tasks[name], n, keywords=keywords)
+            if round_number:
+                samples.setdefault(row, []).append(seconds)
+    app.close()
+    rows = []
+    for row, _, keywords in ENQUEUES:
+        baseline = "plain function, keywords" if keywords else "plain function"
+        seconds = statistics.median(samples[row])
+        rows.append(
+            {
+                "method": row,
+                "n": n,
+                "seconds": seconds,
+                "samples": samples[row],
+                "us_per_enqueue": seconds * 1e6 / n,
+                "vs_plain_function": seconds / statistics.median(samples[baseline]),
+            }
+        )
+    return rows
+
+
+def enqueue_table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'method':<36} {'N':>7} {'us/enqueue':>11} {'vs plain function':>18}"]
+    for row in rows:
+        lines.append(
+            f"{row['method']:<36} {row['n']:>7} {row['us_per_enqueue']:>11.2f}"
+            f" {row['vs_plain_function']:>17.2f}x"
+        )
+    return "\n".join(lines)
 
 
 def delay_loop(app: Celery, n: int) -> float:
@@ -309,6 +395,9 @@ def main() -> int:
     print(table(rows))
     print(f"\nFlushes of one intent, {args.single} after another, vs one .delay() each:")
     print(table(singles))
+    enqueues = enqueue_costs(args.n, args.rounds)
+    print("\nairlock.enqueue() alone (no broker), per call, vs a plain function called alike:")
+    print(enqueue_table(enqueues))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -324,6 +413,7 @@ def main() -> int:
                 "single": args.single,
                 "rows": rows,
                 "single_rows": singles,
+                "enqueue_rows": enqueues,
             },
             indent=2,
         )

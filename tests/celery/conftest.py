@@ -244,3 +244,56 @@ def until_drained(observations: Observations) -> Callable[[Broker, str], None]:
         observations.wait(label)
 
     return drain
+
+
+@pytest.fixture
+def make_current() -> Iterator[Callable[[Celery], None]]:
+    """``make_current(app)``: Celery's current app until the test ends.
+
+    String tasks, and ``airlock.plugins.resolve_task()``, name the current app's tasks.
+    """
+    from celery import current_app
+
+    previous = current_app._get_current_object()
+    yield lambda app: app.set_current()
+    previous.set_current()
+
+
+@pytest.fixture
+def probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Modules that leave a trace file when imported or run; forgotten afterwards.
+
+    ``airlock_celery_probe`` is a plain module with a function ``run``;
+    ``airlock_celery_probe_tasks`` registers ``airlock_probe.listed`` on the
+    current app (for an app's ``imports``); the package
+    ``airlock_celery_probe_pkg`` has a ``tasks`` module that registers
+    ``airlock_probe.discovered`` (for ``app.autodiscover_tasks()``, as Django
+    projects find their tasks).
+    """
+    trace = tmp_path / "trace"
+    (tmp_path / "airlock_celery_probe.py").write_text(
+        f"TRACE = {str(trace)!r}\n"
+        "open(TRACE, 'a').write('imported\\n')\n"
+        "def run(value):\n"
+        "    open(TRACE, 'a').write(f'ran {value}\\n')\n"
+    )
+    (tmp_path / "airlock_celery_probe_tasks.py").write_text(
+        "from celery import current_app\n"
+        "@current_app.task(name='airlock_probe.listed', shared=False)\n"
+        "def listed(value):\n"
+        "    pass\n"
+    )
+    package = tmp_path / "airlock_celery_probe_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tasks.py").write_text(
+        "from celery import current_app\n"
+        "@current_app.task(name='airlock_probe.discovered', shared=False)\n"
+        "def discovered(value):\n"
+        "    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield trace
+    for name in list(sys.modules):
+        if name.startswith("airlock_celery_probe"):
+            del sys.modules[name]

@@ -35,8 +35,7 @@ def example_path(broker_redis_url):
 
 @pytest.fixture(autouse=True)
 def examples(fresh_airlock, redis_broker):
-    """Each test starts as right after ``import myapp``: Celery is the configured executor."""
-    airlock.configure(executor="celery")
+    """Each test starts from airlock's defaults, as the examples expect: no executor configured."""
     clear(redis_broker)
     yield
     clear(redis_broker)
@@ -82,6 +81,32 @@ def test_enqueue_tasks(redis_broker):
         ("myapp.send_email", [], {"user_id": 123}),
         ("myapp.process_data", [], {"item_id": 456}),
     ]
+
+
+def test_routing_by_task_kind(redis_broker):
+    assert airlock.get_configuration()["executor"] is airlock.plugins.lookup("executor", "auto")
+    example = runpy.run_path(str(EXAMPLES / "routing.py"))
+    assert names(redis_broker) == [("myapp.send_email", [], {"order_id": 7})]
+    assert example["AUDIT_LOG"] == ["order 7 confirmed"]
+
+
+def test_argument_checks(redis_broker, capsys):
+    send_email = importlib.import_module("myapp").send_email
+    with pytest.raises(TypeError) as direct:
+        send_email.delay(order_idd=7)
+    runpy.run_path(str(EXAMPLES / "argument_checks.py"))
+    printed = capsys.readouterr().out
+    assert "send_email() got an unexpected keyword argument 'order_idd'" in printed
+    assert str(direct.value) in printed  # Celery's own message
+    assert names(redis_broker) == [("myapp.send_email", [], {"order_id": 7})]
+
+
+def test_typing_opt_out(redis_broker, capsys):
+    example = importlib.import_module("typing_opt_out")
+    example.request_report()
+    assert names(redis_broker) == [("typing_opt_out.monthly_report", ["2026-01"], {})]
+    example.monthly_report("2026-01")  # what a worker runs: the base class fills in the tenant
+    assert capsys.readouterr().out == "report for acme, 2026-01\n"
 
 
 def test_celery_options(redis_broker):
@@ -140,7 +165,6 @@ def test_legacy_shim(redis_broker):
 
 def test_global_intercept(redis_broker):
     usage = importlib.import_module("global_intercept_usage")
-    airlock.configure(executor="celery")
     with pytest.warns(DeprecationWarning, match="buffered by airlock's global intercept"):
         usage.inside_scope()
     assert [(t, a) for t, a, _ in names(redis_broker)] == [

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -179,49 +178,16 @@ def test_single_intent_call(app, unread):
     assert len(unread()) == 1
 
 
-@contextmanager
-def current(app):
-    """Make ``app`` Celery's current app for the block (string tasks name its tasks)."""
-    from celery import current_app
-
-    previous = current_app._get_current_object()
-    app.set_current()
-    try:
-        yield app
-    finally:
-        previous.set_current()
-
-
-@pytest.fixture
-def probe(tmp_path, monkeypatch):
-    """Modules that leave a trace file when imported or run; forgotten afterwards."""
-    trace = tmp_path / "trace"
-    (tmp_path / "airlock_celery_probe.py").write_text(
-        f"TRACE = {str(trace)!r}\n"
-        "open(TRACE, 'a').write('imported\\n')\n"
-        "def run(value):\n"
-        "    open(TRACE, 'a').write(f'ran {value}\\n')\n"
-    )
-    (tmp_path / "airlock_celery_probe_tasks.py").write_text(
-        "from celery import current_app\n"
-        "@current_app.task(name='airlock_probe.listed', shared=False)\n"
-        "def listed(value):\n"
-        "    pass\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield trace
-    for name in ("airlock_celery_probe", "airlock_celery_probe_tasks"):
-        sys.modules.pop(name, None)
-
-
-def test_a_string_that_names_no_registered_task_is_never_imported_or_run(app, unread, probe):
+def test_a_string_that_names_no_registered_task_is_never_imported_or_run(
+    app, unread, probe, make_current
+):
     def fill():
         to_unread(app, "before")
         airlock.enqueue("airlock_celery_probe.run", "from a string")
         to_unread(app, "after")
 
-    with current(app):
-        intents, error = failing_flush(fill, executor="celery")
+    make_current(app)
+    intents, error = failing_flush(fill, executor="celery")
     assert error.dispatched == intents[:1]
     ((intent, cause),) = error.failed
     assert intent is intents[1]
@@ -238,8 +204,9 @@ def test_a_string_that_names_no_registered_task_is_never_imported_or_run(app, un
     assert [json.loads(_body(m))[0][1] for m in unread()] == ["before"]
 
 
-def test_a_string_names_a_task_registered_on_the_current_app(app, unread):
-    with current(app), airlock.scope(executor="celery"):
+def test_a_string_names_a_task_registered_on_the_current_app(app, unread, make_current):
+    make_current(app)
+    with airlock.scope(executor="celery"):
         airlock.enqueue(
             "airlock_tests.record", "unread", "by name", _dispatch_options={"queue": UNREAD}
         )
@@ -248,12 +215,13 @@ def test_a_string_names_a_task_registered_on_the_current_app(app, unread):
 
 
 def test_the_apps_own_task_modules_are_imported_before_a_name_is_refused(
-    broker_redis_url, observe_url, unread, probe
+    broker_redis_url, observe_url, unread, probe, make_current
 ):
     listing = make_app(broker_redis_url, observe_url, name="airlock_celery_listing")
     listing.conf.imports = ["airlock_celery_probe_tasks"]
+    make_current(listing)
     try:
-        with current(listing), airlock.scope(executor="celery"):
+        with airlock.scope(executor="celery"):
             airlock.enqueue("airlock_probe.listed", 1, _dispatch_options={"queue": UNREAD})
     finally:
         listing.close()

@@ -2,7 +2,7 @@
 
 ``make_app(broker_url, observe_url)`` builds an app with the suite's tasks;
 the worker loads ``worker_app:app``, built from the environment. Tasks report
-what they saw (worker hostname, queue, priority, eta, headers, time) by
+what they saw (worker hostname and pid, queue, priority, eta, headers, time) by
 pushing JSON to the ``celery:obs:<label>`` list in the observation database,
 so tests judge from the worker side.
 """
@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import redis
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import task_postrun
 
 import airlock
@@ -59,6 +59,7 @@ def make_app(broker_url: str, observe_url: str, *, name: str = "airlock_celery_t
             root_id=request.root_id,
             argsrepr=getattr(request, "argsrepr", None),
             hostname=request.hostname,
+            pid=os.getpid(),
             routing_key=delivery.get("routing_key"),
             priority=delivery.get("priority"),
             eta=request.eta,
@@ -156,6 +157,20 @@ def make_app(broker_url: str, observe_url: str, *, name: str = "airlock_celery_t
             with airlock.policy(airlock.BlockTasks({"enrich_from_api"})):
                 user.save()
 
+    class TenantTask(Task):  # type: ignore[misc]
+        """Fills in ``tenant`` when the task runs, so callers never pass it."""
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            return super().__call__(*args, tenant="acme", **kwargs)
+
+    @app.task(name="airlock_tests.tenant_report", shared=False, base=TenantTask, typing=False)
+    def tenant_report(label: str, tenant: str) -> None:
+        """Its signature names an argument its callers never give: ``typing=False`` says so."""
+        observe(label, value=tenant, pid=os.getpid())
+
+    #: What ``@app.task`` returned, as module-level code holds it: a lazy proxy, since
+    #: the app was not finalized yet (its type is not a Task class).
+    app.declared = {"record": record, "tenant_report": tenant_report}  # type: ignore[attr-defined]
     app.User = User  # type: ignore[attr-defined]
     app.observe = observe  # type: ignore[attr-defined]
     return app

@@ -22,6 +22,7 @@ from __future__ import annotations
 from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
+from airlock_celery.arguments import argument_check
 from airlock_celery.confirms import Confirms, supports_confirms
 from airlock_celery.connections import acquire_producer, flush_pool
 from airlock_celery.errors import DeliveryUncertain
@@ -307,7 +308,7 @@ class PreparedTask:
         self.task = task
         self.state = state
         self.name = task.name
-        self.check = getattr(task, "__header__", None) if task.typing else None
+        self.check = argument_check(task)
         # What apply_async() merges under every call's options (the call's own
         # options never hold these keys) and send_task() takes back out of them.
         options = dict(task._get_exec_options())  # non-public Celery API, stable since 4.x

@@ -8,13 +8,13 @@ refuses a message or fails part-way.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airlock import DispatchError, UsageError
 from airlock.plugins import DispatchLedger
 from airlock_celery._publishing import _publishing, publishing
+from airlock_celery.lookup import current_app, registered_task
 
 if TYPE_CHECKING:
     from airlock import Intent
@@ -201,21 +201,15 @@ def kind_of(obj: object) -> str:
 def resolve(task: object) -> Any:
     """The task object for an intent's task: itself, or the task a string names.
 
-    A string must be the name of a task registered on Celery's current app;
-    the app's own task modules (``imports``, ``include``, autodiscovery) are
-    imported once first, as a worker does at start. A string is never
-    imported as a path nor run in this process.
+    A string must be the name of a task registered on Celery's current app
+    (``airlock_celery.lookup``: the app's own task modules are imported once
+    first, as a worker does at start). A string is never imported as a path
+    nor run in this process.
     """
     if not isinstance(task, str):
         return task
-    from celery import current_app
-
-    app = current_app._get_current_object()
-    registered = app.tasks.get(task)
-    if registered is None and app not in _imported:
-        _imported.add(app)
-        app.loader.import_default_modules()
-        registered = app.tasks.get(task)
+    app = current_app()
+    registered = registered_task(app, task)
     if registered is None:
         raise UsageError(
             f"{task!r} is not a task registered on the Celery app {app.main!r}. The celery"
@@ -226,10 +220,6 @@ def resolve(task: object) -> Any:
             f" object itself."
         )
     return registered
-
-
-#: Apps whose own task modules ``resolve`` has imported, once each.
-_imported: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def require_broker(app: Any, intent: Intent) -> None:

@@ -1,18 +1,15 @@
 """The Celery app and tasks the other examples use.
 
-The broker comes from ``CELERY_BROKER_URL``; ``configure`` makes Celery the
-executor of every scope, so buffered intents are published with
-``.apply_async()`` when their scope flushes.
+The broker comes from ``CELERY_BROKER_URL``. Nothing configures an executor:
+airlock sends Celery tasks to the ``celery`` executor by itself, which
+publishes them with ``.apply_async()`` when their scope flushes.
 """
 
 import os
 
 from celery import Celery
 
-import airlock
-
 app = Celery("myapp", broker=os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/0"))
-airlock.configure(executor="celery")  # or AIRLOCK_EXECUTOR=celery in the environment
 
 ORDERS = {}
 
