@@ -136,6 +136,7 @@ def fake_kind(module: str, qualname: str) -> type:
     return type(qualname, (), namespace)
 
 
+@pytest.mark.usefixtures("core_plugins_only")
 def test_a_known_framework_task_with_no_plugin_to_route_it_names_the_distribution() -> None:
     ran.clear()
     celery_like = fake_kind("celery.app.task", "Task")()

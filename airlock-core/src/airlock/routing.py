@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 KNOWN_KINDS = {
     "celery.app.task.Task": "airlock-celery",
     "celery.canvas.Signature": "airlock-celery",
+    "celery.local.PromiseProxy": "airlock-celery",  # @app.task before the app is finalized
+    "celery.local.celery.local": "airlock-celery",  # @shared_task (Proxy names itself so)
     "dramatiq.actor.Actor": "airlock-dramatiq",
     "django.tasks.base.Task": "airlock-django",
     "huey.api.TaskWrapper": "airlock-huey",
