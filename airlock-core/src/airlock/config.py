@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 
 from airlock import defaults, manager
@@ -56,6 +55,8 @@ def _resolve(sources: Mapping[str, Any]) -> defaults.Defaults:
         raise UsageError(f"scope_kwargs must be a mapping of keyword arguments, got {kwargs!r}.")
     scope_cls = resolve_scope_class(sources.get("scope_cls") or "default")
     if kwargs:
+        import inspect  # only here: importing inspect costs more than all of airlock
+
         try:
             inspect.signature(scope_cls).bind_partial(**kwargs)
         except TypeError as exc:

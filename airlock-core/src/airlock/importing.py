@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from airlock.errors import UnknownPluginError
 
 TYPE_CHECKING = False
@@ -19,6 +16,8 @@ def import_object(path: str, *, what: str = "object") -> Any:
     Raises ``UnknownPluginError`` naming ``what`` when the path is malformed,
     the module cannot be imported or has no such attribute.
     """
+    import importlib  # at the first lookup by path, so that importing airlock stays cheap
+
     module_name, sep, attribute = path.rpartition(":") if ":" in path else path.rpartition(".")
     if not sep or not module_name or not attribute:
         raise UnknownPluginError(
@@ -46,6 +45,8 @@ def require(module: str, distribution: str) -> None:
     airlock's compatibility paths (``airlock.integrations.celery``, ...) call
     it before forwarding to the distribution that holds the code.
     """
+    import importlib.util
+
     if importlib.util.find_spec(module) is None:
         raise ImportError(
             f"This airlock integration lives in the {distribution!r} distribution, which"
@@ -64,6 +65,8 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> Callable[[str], An
 
     def attribute(name: str) -> Any:
         if name in exports:
+            import importlib
+
             return getattr(importlib.import_module(exports[name]), name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 

@@ -7,8 +7,6 @@ capture, the executor dispatches) or discards.
 
 from __future__ import annotations
 
-import warnings
-
 from airlock import buffer, defaults
 from airlock._context import (
     DISCARDED,
@@ -95,6 +93,8 @@ class Scope:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "_dispatch_all" in cls.__dict__ and "dispatch_all" not in cls.__dict__:
+            import warnings
+
             warnings.warn(
                 f"{cls.__qualname__} overrides Scope._dispatch_all(), which is deprecated:"
                 f" override dispatch_all() instead (same arguments).",
@@ -483,6 +483,7 @@ class AbandonedGeneratorWarning(RuntimeWarning):
 
 def _warn_abandoned_generator(scope: Scope, dropped: list[Intent]) -> None:
     import logging  # only on this path: importing logging costs more than all of airlock
+    import warnings
 
     message = (
         f"{scope!r} was opened inside a generator that was closed before the block ended"
