@@ -93,7 +93,7 @@ def test_rolled_back_rows_notify_nobody() -> None:
     assert effects() == [("notify_warehouse", pk) for pk in kept]
 
 
-@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.django_db(transaction=True, databases=["default", "observer", "sqlite"])
 def test_scope_using_another_database() -> None:
     from rollback import archive
 

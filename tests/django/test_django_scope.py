@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 import airlock
 from airlock_django import DjangoScope
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "observer", "sqlite"])
 
 BOTH = pytest.mark.parametrize("using", ["default", "sqlite"])
 

@@ -26,9 +26,11 @@ from airlock_django.models import OutboxMessage
 from airlock_django.outbox import OutboxScope
 from airlock_django.relay import Relay
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = pytest.mark.django_db(
+    transaction=True, databases=["default", "observer", "sqlite", "mysql"]
+)
 
-BOTH = pytest.mark.parametrize("using", ["default", "sqlite"])
+BOTH = pytest.mark.parametrize("using", ["default", "sqlite", "mysql"])
 TASKS = [
     "airtest.effects.notify_warehouse",
     "airtest.effects.send_confirmation",

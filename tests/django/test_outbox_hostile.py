@@ -33,7 +33,7 @@ from airlock_django.codec import MAX_DEPTH, MAX_PAYLOAD_CHARS
 from airlock_django.models import OutboxMessage
 from airlock_django.relay import Relay
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "observer", "sqlite"])
 
 REMEMBER = "airtest.effects.remember"
 LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)

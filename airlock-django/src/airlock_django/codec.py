@@ -29,6 +29,9 @@ MAX_PAYLOAD_CHARS = 1_000_000
 MAX_DEPTH = 100
 #: The key that marks a tagged option value (a ``datetime`` or a ``timedelta``).
 TAG = "__airlock__"
+#: The most headers a row may carry, and the longest key or value, in characters.
+MAX_HEADERS = 64
+MAX_HEADER_CHARS = 8192
 #: A ``timedelta`` option may span at most this many seconds either way (about 1,000 years).
 MAX_TIMEDELTA_SECONDS = 1000 * 366 * 86400
 
@@ -120,7 +123,43 @@ def encode_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     return encoded
 
 
+def encode_headers(headers: object) -> dict[str, str] | None:
+    """An intent's headers as a row stores them; ``TypeError``/``ValueError`` naming a bad one."""
+    if headers is None:
+        return None
+    problem = _headers_problem(headers)
+    if problem is not None:
+        raise TypeError(f"the intent's headers {problem}; a plugin must set dict[str, str].")
+    assert isinstance(headers, Mapping)
+    return {str.__str__(k): str.__str__(v) for k, v in headers.items()}
+
+
 # -- decoding ----------------------------------------------------------------
+
+
+def decode_headers(value: object) -> dict[str, str] | None:
+    """The headers a row holds (``None`` for none); ``UnreadableRow`` for anything else."""
+    if value is None:
+        return None
+    problem = _headers_problem(value)
+    if problem is not None:
+        raise UnreadableRow(f"the headers {problem}")
+    assert isinstance(value, dict)
+    return dict(value)
+
+
+def _headers_problem(headers: object) -> str | None:
+    """What is wrong with ``headers`` as string key/values of bounded size, if anything."""
+    if not isinstance(headers, Mapping):
+        return f"are a {type(headers).__name__}, not a dict"
+    if len(headers) > MAX_HEADERS:
+        return f"are {len(headers)}, more than {MAX_HEADERS}"
+    for key, value in headers.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            return f"hold {str(key)[:50]!r}: {type(value).__name__}, not a string to a string"
+        if len(key) > MAX_HEADER_CHARS or len(value) > MAX_HEADER_CHARS:
+            return f"hold {key[:50]!r}, longer than {MAX_HEADER_CHARS} characters"
+    return None
 
 
 def decode_payload(text: object) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
@@ -222,10 +261,14 @@ def _kind(value: object) -> str:
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_HEADERS",
+    "MAX_HEADER_CHARS",
     "MAX_PAYLOAD_CHARS",
     "UnreadableRow",
+    "decode_headers",
     "decode_options",
     "decode_payload",
+    "encode_headers",
     "encode_options",
     "encode_payload",
     "nesting",

@@ -120,10 +120,20 @@ class OutboxSettings:
     commit before the relay treats an undelivered row as lost (the fast path
     normally delivers it within milliseconds). ``RETRY_BACKOFF`` /
     ``RETRY_BACKOFF_MAX``: seconds before the first retry, doubled on each
-    attempt up to the maximum.
+    attempt up to the maximum. ``FAST_PATH``: ``True`` (the default) has the
+    process that committed publish its rows right after the commit, then mark
+    them delivered; ``False`` has it only write them, due at once, and leaves
+    publishing to the relay (woken by the commit on PostgreSQL).
     """
 
-    __slots__ = ("max_attempts", "relay_after", "retry_backoff", "retry_backoff_max", "tasks")
+    __slots__ = (
+        "fast_path",
+        "max_attempts",
+        "relay_after",
+        "retry_backoff",
+        "retry_backoff_max",
+        "tasks",
+    )
 
     def __init__(
         self,
@@ -133,8 +143,10 @@ class OutboxSettings:
         relay_after: float = 10.0,
         retry_backoff: float = 5.0,
         retry_backoff_max: float = 600.0,
+        fast_path: bool = True,
     ) -> None:
         self.tasks = tasks
+        self.fast_path = fast_path
         self.max_attempts = max_attempts
         self.relay_after = relay_after
         self.retry_backoff = retry_backoff
@@ -164,7 +176,8 @@ def read_outbox_settings(raw: object) -> tuple[OutboxSettings, list[Problem]]:
         return OutboxSettings(), []
     hint = (
         'A dict such as {"TASKS": ["myapp.tasks.send_email"], "MAX_ATTEMPTS": 10,'
-        ' "RELAY_AFTER": 10, "RETRY_BACKOFF": 5, "RETRY_BACKOFF_MAX": 600}.'
+        ' "RELAY_AFTER": 10, "RETRY_BACKOFF": 5, "RETRY_BACKOFF_MAX": 600,'
+        ' "FAST_PATH": True}.'
     )
     if not isinstance(raw, Mapping):
         return OutboxSettings(), [
@@ -187,6 +200,19 @@ def read_outbox_settings(raw: object) -> tuple[OutboxSettings, list[Problem]]:
                 )
             else:
                 values["tasks"] = frozenset(value or ())
+        elif key == "FAST_PATH":
+            if isinstance(value, bool):
+                values["fast_path"] = value
+            else:
+                problems.append(
+                    Problem(
+                        "airlock.E007",
+                        f"{where} must be True or False, got {type(value).__name__} {value!r}.",
+                        "True: the committing process publishes its rows right after the"
+                        " commit (the relay only catches up); False: it only writes them and"
+                        " `manage.py airlock_relay` publishes them. See docs/outbox.md.",
+                    )
+                )
         elif key in OUTBOX_NUMBERS:
             attribute, lowest, highest = OUTBOX_NUMBERS[key]
             kinds = (int,) if key == "MAX_ATTEMPTS" else (int, float)
@@ -206,7 +232,8 @@ def read_outbox_settings(raw: object) -> tuple[OutboxSettings, list[Problem]]:
             else:
                 values[attribute] = value
         else:
-            close = difflib.get_close_matches(str(key), ["TASKS", *OUTBOX_NUMBERS], n=1)
+            keys = ["TASKS", "FAST_PATH", *OUTBOX_NUMBERS]
+            close = difflib.get_close_matches(str(key), keys, n=1)
             guess = f"Did you mean {close[0]!r}? " if close else ""
             problems.append(
                 Problem(
@@ -216,7 +243,7 @@ def read_outbox_settings(raw: object) -> tuple[OutboxSettings, list[Problem]]:
                 )
             )
     found = OutboxSettings(**values)
-    if found.relay_after < RACING_FAST_PATH:
+    if found.fast_path and found.relay_after < RACING_FAST_PATH:
         problems.append(
             Problem(
                 "airlock.W003",

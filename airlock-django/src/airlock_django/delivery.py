@@ -104,6 +104,7 @@ def publish(stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any) -> Publis
                 intent.kwargs,
                 {**(intent.dispatch_options or {}), option: str(intent_id)},
                 origin=intent.origin,
+                headers=intent.headers,
             )
         by_intent[id(intent)] = intent_id
         intents.append(intent)

@@ -57,6 +57,12 @@ class OutboxMessage(models.Model):
         null=True, blank=True
     )
     last_error: models.TextField[str, str] = models.TextField(blank=True, default="")
+    headers: models.JSONField[dict[str, str] | None, dict[str, str] | None] = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The intent's headers (string keys and values, a trace context say), sent"
+        " with the message.",
+    )
 
     class Meta:
         """One table, ``airlock_outbox``; the relay finds due rows by status and time."""
@@ -69,3 +75,36 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} [{dict(self.STATUSES)[self.status]}] {self.intent_id}"
+
+
+class RelayHeartbeat(models.Model):
+    """A relay that is running, or ran: ``manage.py check`` looks here for one.
+
+    Each relay (``airlock_relay --loop``, or the periodic relay task) writes
+    its row at most every ``HEARTBEAT_EVERY`` seconds, and deletes it when it
+    stops cleanly. A row whose ``seen_at`` is older than ``stale_after`` seconds
+    belongs to a relay that died.
+    """
+
+    name: models.CharField[str, str] = models.CharField(
+        max_length=255, unique=True, help_text="host:pid of the relay, or the periodic task."
+    )
+    database: models.CharField[str, str] = models.CharField(
+        max_length=255, help_text="The database alias whose outbox it relays."
+    )
+    seen_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
+        help_text="Its last pass."
+    )
+    stale_after: models.FloatField[float, float] = models.FloatField(
+        help_text="Seconds after seen_at when it counts as gone."
+    )
+
+    class Meta:
+        """One table, ``airlock_relay``."""
+
+        app_label = "airlock"
+        db_table = "airlock_relay"
+        verbose_name = "relay heartbeat"
+
+    def __str__(self) -> str:
+        return f"relay {self.name} on {self.database!r}, seen {self.seen_at.isoformat()}"

@@ -7,10 +7,13 @@ dies, or a broker that is down, between the commit and the publish loses them.
 an ``OutboxMessage`` row in the same transaction as the application's writes;
 after the commit it publishes them at once (the fast path) and marks them
 delivered. A row that is still pending ``RELAY_AFTER`` seconds later is
-published by ``manage.py airlock_relay``. A rolled-back transaction leaves no
-row. Delivery is at least once; each row's ``intent_id`` travels as the
-message id (Celery task id, RQ job id, Dramatiq message id) of executors that
-declare ``message_id_option``, so a duplicate is recognisable.
+published by ``manage.py airlock_relay``. With ``AIRLOCK["OUTBOX"]["FAST_PATH"]
+= False`` the flush only writes the rows (and, on PostgreSQL, a ``NOTIFY``
+that wakes the relay at the commit): the relay publishes every one. A
+rolled-back transaction leaves no row. Delivery is at least once; each row's
+``intent_id`` travels as the message id (Celery task id, RQ job id, Dramatiq
+message id) of executors that declare ``message_id_option``, so a duplicate is
+recognisable.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from airlock_django.delivery import deliver_fast
 from airlock_django.references import executor_name_of
 from airlock_django.scopes import DjangoScope, _CommitMarker, _marker_of, _report_rolled_back
 from airlock_django.store import prepare, write
+from airlock_django.wakeup import can_notify, notify
 
 logger = logging.getLogger("airlock_django.outbox")
 
@@ -105,11 +109,15 @@ class OutboxScope(DjangoScope):
         except UsageError as exc:
             raise DispatchError([], [(intent, exc) for intent in kept], []) from exc
         rows, stored = prepare(kept, executor_name, settings)
-        publish_later = partial(deliver_fast, stored, executor, self.using, settings)
         try:
             write(self.using, rows)
+            if not settings.fast_path and can_notify(self.using):
+                notify(self.using)
         except DatabaseError as exc:
             raise DispatchError([], [(intent, exc) for intent in kept], []) from exc
+        if not settings.fast_path:
+            return
+        publish_later = partial(deliver_fast, stored, executor, self.using, settings)
         if connection.in_atomic_block:
             transaction.on_commit(publish_later, using=self.using, robust=True)
         else:

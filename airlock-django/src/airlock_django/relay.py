@@ -1,7 +1,8 @@
 """The relay: publishes outbox rows the fast path did not deliver (crash, broker down).
 
 Several relays may run at once on a database with ``SELECT ... FOR UPDATE
-SKIP LOCKED`` (PostgreSQL, MySQL 8, Oracle): each claims a batch of due rows
+SKIP LOCKED`` (PostgreSQL, MariaDB >= 10.6, MySQL >= 8.0.1, Oracle; on an
+older MariaDB or MySQL the relay refuses to run): each claims a batch of due rows
 inside a transaction, publishes them while holding their locks, and records
 the outcome before it commits, so no two relays publish the same row. On
 SQLite, run one relay.
@@ -10,6 +11,8 @@ SQLite, run one relay.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -19,18 +22,25 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import Case, Count, F, Min, QuerySet, TextField, When
 from django.db.models.functions import Length
 from django.utils import timezone
 
 from airlock import Intent
-from airlock_django.codec import MAX_PAYLOAD_CHARS, UnreadableRow, decode_payload
+from airlock_django.codec import (
+    MAX_PAYLOAD_CHARS,
+    UnreadableRow,
+    decode_headers,
+    decode_payload,
+)
 from airlock_django.conf import OutboxSettings, outbox_settings
 from airlock_django.delivery import publish
-from airlock_django.models import OutboxMessage
+from airlock_django.models import OutboxMessage, RelayHeartbeat
 from airlock_django.references import find_executor, find_task
 from airlock_django.store import CHUNK, describe, record, reject
+from airlock_django.wakeup import Listener, can_notify
 
 logger = logging.getLogger("airlock_django.relay")
 
@@ -93,6 +103,8 @@ class Relay:
         started = time.perf_counter()
         tally = Tally(batches=1)
         skip_locked = connections[self.using].features.has_select_for_update_skip_locked
+        if not skip_locked and connections[self.using].vendor == "mysql":
+            raise ImproperlyConfigured(unlocked_mysql(self.using))
         # With row locks, claim, publish and record are one transaction holding the locks.
         # Without (SQLite, one relay), a transaction would hold SQLite's read lock while the
         # workers consuming these very messages write to the same file, and the relay's
@@ -172,12 +184,13 @@ class Relay:
                 continue
             try:
                 args, kwargs, options = decode_payload(_payload_of(row))
+                headers = decode_headers(row.headers)
                 if isinstance(row.attempts, bool) or not isinstance(row.attempts, int):
                     raise UnreadableRow(f"attempts is {_short(row.attempts)}, not a number")
             except UnreadableRow as exc:
                 self._reject([row.pk], f"unreadable row: {exc}", tally)
                 continue
-            stored.append((row.intent_id, Intent(task, args, kwargs, options)))
+            stored.append((row.intent_id, Intent(task, args, kwargs, options, headers=headers)))
             attempts[row.intent_id] = row.attempts
         if not stored:
             return
@@ -226,8 +239,16 @@ class Relay:
         stop: threading.Event,
         on_batch: Callable[[Tally], None] | None = None,
         between_passes: Callable[[], None] | None = None,
+        listen: bool = True,
     ) -> Tally:
         """Drain, wait ``interval`` seconds, drain again, until ``stop`` is set.
+
+        With ``listen`` on PostgreSQL, the wait ends early when a transaction
+        that wrote rows commits (``NOTIFY``, see ``airlock_django.wakeup``);
+        ``interval`` is then only the poll that catches a lost notification.
+        Each pass writes the relay's heartbeat (at most every
+        ``HEARTBEAT_EVERY`` seconds), which ``manage.py check`` looks for; a
+        clean stop deletes it.
 
         ``stop`` is checked between batches: the batch in hand is finished and
         recorded first. When the database connection is lost (a restart, a
@@ -247,18 +268,29 @@ class Relay:
             if on_batch is not None:
                 on_batch(tally)
 
-        while not stop.is_set():
-            try:
-                if between_passes is not None:
-                    between_passes()
-                self.drain(counted, stop)
-            except (OperationalError, InterfaceError) as exc:
-                with suppress(DatabaseError):  # the connection is broken: forget it
-                    connections[self.using].close()
-                stop.wait(outage.failed(exc))
-                continue
-            outage.over()
-            stop.wait(interval)
+        listener = Listener(self.using) if listen and can_notify(self.using) else None
+        heartbeat = Heartbeat(self.using, stale_after=2 * interval + 3 * HEARTBEAT_EVERY)
+        try:
+            while not stop.is_set():
+                try:
+                    if between_passes is not None:
+                        between_passes()
+                    heartbeat.beat()
+                    self.drain(counted, stop)
+                except (OperationalError, InterfaceError) as exc:
+                    with suppress(DatabaseError):  # the connection is broken: forget it
+                        connections[self.using].close()
+                    stop.wait(outage.failed(exc))
+                    continue
+                outage.over()
+                if listener is None:
+                    stop.wait(interval)
+                else:
+                    _wait_for_notification(listener, interval, stop)
+        finally:
+            if listener is not None:
+                listener.close()
+            heartbeat.stop()
         return total
 
     def prune(self, older_than: timedelta) -> int:
@@ -345,6 +377,73 @@ class Outage:
             self.began = None
 
 
+#: Seconds between two heartbeats of a relay.
+HEARTBEAT_EVERY = 10.0
+#: The longest a wait for a notification goes without looking at ``stop``.
+STOP_CHECK = 0.2
+
+
+class Heartbeat:
+    """A relay's row in ``airlock_relay``: written every ``HEARTBEAT_EVERY`` seconds."""
+
+    def __init__(self, using: str, *, stale_after: float, name: str | None = None) -> None:
+        self.using = using
+        self.name = name if name is not None else f"{socket.gethostname()}:{os.getpid()}"
+        self.stale_after = stale_after
+        self._last: float | None = None
+
+    def beat(self) -> None:
+        """Write the row, unless it was written less than ``HEARTBEAT_EVERY`` seconds ago."""
+        now = time.monotonic()
+        if self._last is not None and now - self._last < HEARTBEAT_EVERY:
+            return
+        RelayHeartbeat.objects.using(self.using).update_or_create(
+            name=self.name,
+            defaults={
+                "database": self.using,
+                "seen_at": timezone.now(),
+                "stale_after": self.stale_after,
+            },
+        )
+        self._last = now
+
+    def stop(self) -> None:
+        """Delete the row (a clean stop); a database that is gone leaves it to go stale."""
+        with suppress(DatabaseError):
+            RelayHeartbeat.objects.using(self.using).filter(name=self.name).delete()
+
+
+def unlocked_mysql(using: str) -> str:
+    """Why the relay refuses a MySQL or MariaDB server without ``SKIP LOCKED``."""
+    connection = connections[using]
+    server = getattr(connection, "mysql_server_info", "an unknown version")
+    return (
+        f"the relay needs SELECT ... FOR UPDATE SKIP LOCKED, which database {using!r}"
+        f" ({server}) does not have: upgrade to MariaDB >= 10.6 or MySQL >= 8.0.1."
+        f" Without it two relays could publish the same rows, and one relay would hold"
+        f" its whole batch locked against the application."
+    )
+
+
+def relays_seen(using: str) -> list[RelayHeartbeat]:
+    """The relays of ``using`` whose heartbeat is fresh."""
+    now = timezone.now()
+    return [
+        beat
+        for beat in RelayHeartbeat.objects.using(using).filter(database=using)
+        if (now - beat.seen_at).total_seconds() <= beat.stale_after
+    ]
+
+
+def _wait_for_notification(listener: Listener, interval: float, stop: threading.Event) -> None:
+    """Wait until a notification, ``interval`` seconds, or ``stop``, whichever comes first."""
+    deadline = time.monotonic() + interval
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0 or listener.wait(min(left, STOP_CHECK)):
+            return
+
+
 def _payload_of(row: OutboxMessage) -> object:
     """The payload ``_claim`` fetched, or why it did not."""
     payload: object = getattr(row, "bounded_payload", None)
@@ -364,4 +463,4 @@ def _short(name: object) -> str:
     return text if len(text) <= 120 else f"{text[:100]}... ({len(text):,} characters)"
 
 
-__all__ = ["Relay", "Tally"]
+__all__ = ["HEARTBEAT_EVERY", "Heartbeat", "Relay", "Tally", "relays_seen", "unlocked_mysql"]

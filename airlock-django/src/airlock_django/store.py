@@ -11,15 +11,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Expression,
+    F,
+    Field,
+    PositiveIntegerField,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Least
 from django.utils import timezone
 
 from airlock import DispatchError, Intent, UsageError
-from airlock_django.codec import decode_options, encode_payload
+from airlock_django.codec import decode_options, encode_headers, encode_payload
 from airlock_django.conf import OutboxSettings
 from airlock_django.references import find_task, task_name_of
 
@@ -44,7 +54,8 @@ def prepare(
     from airlock_django.models import OutboxMessage
 
     now = timezone.now()
-    due = now + timedelta(seconds=settings.relay_after)
+    # Without the fast path nobody else publishes them: due at once, for the relay.
+    due = now + timedelta(seconds=settings.relay_after) if settings.fast_path else now
     rows: list[OutboxMessage] = []
     stored: list[tuple[uuid.UUID, Intent]] = []
     failed: list[tuple[Intent, BaseException]] = []
@@ -61,6 +72,7 @@ def prepare(
             payload, args, kwargs, options = encode_payload(
                 intent.args, intent.kwargs, intent.dispatch_options
             )
+            headers = encode_headers(intent.headers)
             known.add(name)
         except (UsageError, TypeError, ValueError) as exc:
             failed.append((intent, exc))
@@ -72,12 +84,18 @@ def prepare(
                 task=name,
                 executor=executor,
                 payload=payload,
+                headers=headers,
                 enqueued_at=now,
                 next_attempt_at=due,
             )
         )
         published = Intent(
-            intent.task, tuple(args), kwargs, decode_options(options), origin=intent.origin
+            intent.task,
+            tuple(args),
+            kwargs,
+            decode_options(options),
+            origin=intent.origin,
+            headers=headers,
         )
         stored.append((intent_id, published))
     if failed:
@@ -107,11 +125,18 @@ def record(
     """Mark rows delivered, or count a failed attempt (dead after the last); return the dead.
 
     ``failed`` and ``refused`` hold ``(intent_id, attempts before this one,
-    error)``: a failed row is retried after a backoff, a refused one (a
-    permanent failure) is dead at once. Rows in ``untried`` cost no attempt:
-    they become due when a first failed attempt would be retried, their
-    ``last_error`` giving ``untried_reason``. Only pending rows change: a row
-    the relay delivered meanwhile stays delivered.
+    error)``: a failed row is retried after a backoff (a failure whose delivery
+    is uncertain too: the relay cannot tell, and the id makes a second copy
+    recognisable), a refused one (a permanent failure) is dead at once. Rows in
+    ``untried`` cost no attempt: they become due when a first failed attempt
+    would be retried, their ``last_error`` giving ``untried_reason``. Only
+    pending rows change: a row the relay delivered meanwhile stays delivered.
+
+    One UPDATE per outcome (delivered, retry, dead, untried), however many rows
+    each holds (up to ``CHUNK``): values that differ from row to row (attempt
+    counts, errors, retry times) are ``CASE`` expressions on the row's id,
+    never on a column another assignment changes (MySQL evaluates its
+    assignments in order).
     """
     from airlock_django.models import OutboxMessage
 
@@ -123,32 +148,51 @@ def record(
             delivered_at=now,
             attempts=Least(F("attempts"), MAX_ATTEMPTS_COUNTED - 1) + 1,
         )
-    dead = 0
+    retry: list[tuple[uuid.UUID, int, str]] = []
+    dead: list[tuple[uuid.UUID, int, str]] = []
     for intent_id, attempts, error in failed:
         attempts = min(attempts, MAX_ATTEMPTS_COUNTED - 1) + 1
-        status = OutboxMessage.PENDING
-        if attempts >= settings.max_attempts:
-            status = OutboxMessage.DEAD
-            dead += 1
-        rows.filter(intent_id=intent_id).update(
-            status=status,
-            attempts=attempts,
-            last_error=describe(error),
-            next_attempt_at=now + timedelta(seconds=settings.backoff(attempts)),
-        )
+        to = dead if attempts >= settings.max_attempts else retry
+        to.append((intent_id, attempts, describe(error)))
     for intent_id, attempts, error in refused:
-        rows.filter(intent_id=intent_id).update(
-            status=OutboxMessage.DEAD,
-            attempts=min(attempts, MAX_ATTEMPTS_COUNTED - 1) + 1,
-            last_error=f"permanent failure, not retried: {describe(error)}",
+        attempts = min(attempts, MAX_ATTEMPTS_COUNTED - 1) + 1
+        dead.append((intent_id, attempts, f"permanent failure, not retried: {describe(error)}"))
+    for start in range(0, len(retry), CHUNK):
+        chunk = retry[start : start + CHUNK]
+        rows.filter(intent_id__in=[i for i, _, _ in chunk]).update(
+            attempts=_per_row([(i, n) for i, n, _ in chunk], PositiveIntegerField()),
+            last_error=_per_row([(i, e) for i, _, e in chunk], TextField()),
+            next_attempt_at=_per_row(
+                [(i, now + timedelta(seconds=settings.backoff(n))) for i, n, _ in chunk],
+                DateTimeField(),
+            ),
         )
-        dead += 1
+    for start in range(0, len(dead), CHUNK):
+        chunk = dead[start : start + CHUNK]
+        rows.filter(intent_id__in=[i for i, _, _ in chunk]).update(
+            status=OutboxMessage.DEAD,
+            attempts=_per_row([(i, n) for i, n, _ in chunk], PositiveIntegerField()),
+            last_error=_per_row([(i, e) for i, _, e in chunk], TextField()),
+        )
     retry_at = now + timedelta(seconds=settings.backoff(1))
     for start in range(0, len(untried), CHUNK):
         rows.filter(intent_id__in=untried[start : start + CHUNK]).update(
             last_error=f"not tried: {untried_reason}", next_attempt_at=retry_at
         )
-    return dead
+    return len(dead)
+
+
+def _per_row(values: Sequence[tuple[uuid.UUID, Any]], field: Field[Any, Any]) -> Expression:
+    """The value of each row, by intent id: a constant when all rows take the same one."""
+    groups: dict[Any, list[uuid.UUID]] = {}
+    for intent_id, value in values:
+        groups.setdefault(value, []).append(intent_id)
+    if len(groups) == 1:
+        return Value(next(iter(groups)), output_field=field)
+    return Case(
+        *(When(intent_id__in=ids, then=Value(value)) for value, ids in groups.items()),
+        output_field=field,
+    )
 
 
 def reject(using: str, ids: Sequence[int], reason: str) -> None:

@@ -1,5 +1,5 @@
 """Settings of the test project: PostgreSQL (default), a second connection to it
-(observer, to see what is committed) and SQLite."""
+(observer, to see what is committed), SQLite and MariaDB (mysql)."""
 
 import os
 import sys
@@ -31,6 +31,22 @@ _POSTGRES = {
     "TEST": {
         "NAME": f"django_airlock_{_pg.path.lstrip('/') or 'test'}"
         f"_{os.environ.get('AIRLOCK_TEST_STACK', 'local')}"
+    },
+}
+
+_my = urlsplit(os.environ.get("AIRLOCK_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"))
+_MYSQL = {
+    "ENGINE": "django.db.backends.mysql",
+    "NAME": os.environ.get("AIRTEST_MYSQL_DB_NAME", _my.path.lstrip("/") or "test"),
+    "USER": _my.username or "root",
+    "PASSWORD": _my.password or "",
+    "HOST": _my.hostname or "127.0.0.1",
+    "PORT": _my.port or 3306,
+    "OPTIONS": {"charset": "utf8mb4"},
+    "TEST": {
+        "NAME": f"django_airlock_{_my.path.lstrip('/') or 'test'}"
+        f"_{os.environ.get('AIRLOCK_TEST_STACK', 'local')}",
+        "CHARSET": "utf8mb4",
     },
 }
 
@@ -74,7 +90,11 @@ DATABASES = {
     "default": _POSTGRES,
     "observer": {**_POSTGRES, "TEST": {"MIRROR": "default"}},
     "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": "django_airlock.sqlite3"},
+    # MariaDB: only the tests that name it use it (the others list their databases)
+    "mysql": _MYSQL,
 }
+if os.environ.get("AIRTEST_DB_BACKEND") == "mysql":  # a fault test's processes on MariaDB
+    DATABASES["default"] = DATABASES["observer"] = _MYSQL
 AIRLOCK = {"EXECUTOR": os.environ.get("AIRTEST_EXECUTOR", "sync")}
 TASKS = {
     "default": {

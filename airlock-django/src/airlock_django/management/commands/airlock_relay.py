@@ -10,12 +10,14 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 
 from airlock_django.conf import outbox_settings
 from airlock_django.relay import Relay, Tally
 from airlock_django.store import describe
+from airlock_django.wakeup import CHANNEL, can_notify
 
 _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -49,36 +51,65 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """The command's options."""
+        """The command's options; each help line ends with the default."""
         mode = parser.add_mutually_exclusive_group()
-        mode.add_argument("--once", action="store_true", help="Relay every row due now, then exit.")
+        mode.add_argument(
+            "--once",
+            action="store_true",
+            help="Relay every row due now, then exit (default: %(default)s).",
+        )
         mode.add_argument(
             "--loop",
             action="store_true",
-            help="Relay continuously until SIGTERM or Ctrl-C (the default).",
+            help="Relay continuously until SIGTERM or Ctrl-C; what runs when neither --once"
+            " nor --stats is given (default: %(default)s).",
         )
         mode.add_argument(
-            "--stats", action="store_true", help="Print rows per status as JSON and exit."
+            "--stats",
+            action="store_true",
+            help="Print rows per status as JSON and exit (default: %(default)s).",
         )
         parser.add_argument(
-            "--interval", type=float, default=1.0, help="Seconds between passes with --loop."
+            "--interval",
+            type=float,
+            default=1.0,
+            help="Seconds between passes with --loop; on PostgreSQL a commit wakes the relay"
+            " sooner, and this is the poll that catches a lost wake-up (default: %(default)s).",
         )
-        parser.add_argument("--batch-size", type=int, default=100, help="Rows per transaction.")
-        parser.add_argument("--database", default="default", help="Database alias of the outbox.")
+        parser.add_argument(
+            "--no-listen",
+            action="store_true",
+            help="With --loop on PostgreSQL, poll every --interval only, without LISTEN"
+            " (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=100,
+            help="Rows per transaction (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--database",
+            default="default",
+            help="Database alias of the outbox (default: %(default)s).",
+        )
         parser.add_argument(
             "--max-attempts",
             type=int,
-            help='Attempts before a row is dead (default: AIRLOCK["OUTBOX"]["MAX_ATTEMPTS"]).',
+            help='Attempts before a row is dead (default: AIRLOCK["OUTBOX"]["MAX_ATTEMPTS"],'
+            " 10 when unset).",
         )
         parser.add_argument(
             "--prune",
             metavar="AGE",
-            help="Delete rows delivered longer ago than AGE (7d, 12h, 30m, seconds) first.",
+            help="Delete rows delivered longer ago than AGE (7d, 12h, 30m, seconds) first"
+            " (default: %(default)s, prune nothing).",
         )
         parser.add_argument(
             "--retry-dead",
             action="store_true",
-            help="Make dead and rejected rows pending again before relaying.",
+            help="Make dead and rejected rows pending again before relaying"
+            " (default: %(default)s).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -98,6 +129,8 @@ class Command(BaseCommand):
         )
         try:
             self._run(relay, prune_age, options)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
         except DatabaseError as exc:
             raise CommandError(
                 f"the outbox's database {relay.using!r} cannot be used: "
@@ -134,7 +167,14 @@ class Command(BaseCommand):
         if options["once"]:
             total = relay.drain(progress)
         else:
-            total = self._loop(relay, options["interval"], prune_age, progress, verbosity)
+            total = self._loop(
+                relay,
+                options["interval"],
+                prune_age,
+                progress,
+                verbosity,
+                listen=not options["no_listen"],
+            )
         self._summary(relay, total, verbosity)
         if options["once"] and (total.dead or total.rejected):
             raise CommandError(
@@ -151,6 +191,8 @@ class Command(BaseCommand):
         prune_age: timedelta | None,
         progress: Any,
         verbosity: int,
+        *,
+        listen: bool,
     ) -> Tally:
         stop = threading.Event()
         previous = {
@@ -165,10 +207,24 @@ class Command(BaseCommand):
                 self._prune(relay, prune_age, verbosity)
                 next_prune = time.monotonic() + PRUNE_EVERY
 
-        self._say(verbosity, f"relaying every {interval:g}s; stop with Ctrl-C or SIGTERM")
+        vendor = connections[relay.using].vendor
+        if not listen:
+            how = f"polling every {interval:g}s (--no-listen)"
+        elif can_notify(relay.using):
+            how = f"woken by each commit (LISTEN {CHANNEL}), polling every {interval:g}s"
+        else:
+            how = (
+                f"polling every {interval:g}s: database {relay.using!r} ({vendor}) has no"
+                f" LISTEN/NOTIFY, so commits cannot wake the relay"
+            )
+        self._say(verbosity, f"relaying, {how}; stop with Ctrl-C or SIGTERM")
         try:
             return relay.loop(
-                interval=interval, stop=stop, on_batch=progress, between_passes=between_passes
+                interval=interval,
+                stop=stop,
+                on_batch=progress,
+                between_passes=between_passes,
+                listen=listen,
             )
         finally:
             for sig, handler in previous.items():
