@@ -20,5 +20,8 @@ SECRET_KEY = "airlock-bench"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = ["airlock.integrations.django"]
-AIRLOCK = {"EXECUTOR": "sync", "OUTBOX": {"TASKS": ["outbox_bench_tasks.noop"], "RELAY_AFTER": 60}}
+AIRLOCK = {
+    "EXECUTOR": "sync",
+    "OUTBOX": {"TASKS": ["outbox_bench_tasks.noop", "outbox_bench_tasks.stamp"], "RELAY_AFTER": 60},
+}
 LOGGING_CONFIG = None

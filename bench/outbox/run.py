@@ -1,18 +1,21 @@
-"""Committed-intent throughput through the outbox versus a plain DjangoScope; relay rows/s.
+"""Committed-intent throughput through the outbox versus a plain DjangoScope; the relay.
 
 On PostgreSQL, in a database of its own (airlock_bench, created if missing;
 AIRLOCK_BENCH_DB names another). Every transaction inserts one application
 row and enqueues 1 or 100 intents, through ``DjangoScope`` (published after
-the commit, nothing stored) or ``OutboxScope`` (the same plus an INSERT of the
-rows in the transaction and an UPDATE marking them delivered after the
-publish). Two executors: ``sync`` running a no-op task, which leaves the
+the commit, nothing stored), the outbox with ``FAST_PATH=True`` (the same plus
+an INSERT of the rows in the transaction and an UPDATE marking them delivered
+after the publish) or with ``FAST_PATH=False`` (the INSERT and a NOTIFY; the
+relay publishes later). Two executors: ``sync`` running a no-op task, which leaves the
 outbox's own cost, and ``celery`` on Redis (database 5, queue
 ``outbox_bench``, which no worker consumes and which is emptied after each
 round). The two scopes alternate round by round in one run; the table shows
 medians.
 
 The relay: N pending rows inserted up front, then ``Relay(batch_size=B).drain()``
-timed for a couple of batch sizes, rounds alternating.
+timed for a couple of batch sizes, rounds alternating; with Celery, against a
+plain flush of the same intents. Last, commit-to-run latency through a relay
+process woken by NOTIFY. The run ends with the targets of issue #18.
 
     python bench/outbox/run.py                                   # defaults below
     python bench/outbox/run.py --n 200 --relay-rows 1000 --rounds 3   # a smoke run
@@ -49,7 +52,12 @@ import airlock  # noqa: E402
 RESULTS = HERE.parent / "results" / "outbox.json"
 QUEUE = "outbox_bench"
 TASK_NAME = "outbox_bench.notify"
-SCOPES = {"DjangoScope": "django", "OutboxScope": "outbox"}
+#: The variants compared, side by side: (scope, AIRLOCK["OUTBOX"]["FAST_PATH"]).
+SCOPES = {
+    "DjangoScope": ("django", True),
+    "Outbox FAST_PATH=True": ("outbox", True),
+    "Outbox FAST_PATH=False": ("outbox", False),
+}
 
 
 def redis_url() -> str:
@@ -117,6 +125,15 @@ def make_app(url: str) -> Celery:
 # -- committed intents ------------------------------------------------------------
 
 
+def use_fast_path(fast_path: bool) -> Any:
+    """``settings.AIRLOCK`` of the run, with ``FAST_PATH`` as given."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    outbox = {**settings.AIRLOCK["OUTBOX"], "FAST_PATH": fast_path}
+    return override_settings(AIRLOCK={**settings.AIRLOCK, "OUTBOX": outbox})
+
+
 def transactions(scope: str, executor: str, task: Any, per_transaction: int, n: int) -> float:
     """Seconds for n intents in transactions of ``per_transaction``, commit and publish included."""
     from django.db import connection, transaction
@@ -148,15 +165,18 @@ def committed_rows(
             n = max(args.n // per_transaction, 1) * per_transaction
             seconds: dict[str, list[float]] = {name: [] for name in SCOPES}
             for _ in range(args.rounds):
-                for name, scope in SCOPES.items():
+                for name, (scope, fast_path) in SCOPES.items():
                     outbox_bench_tasks.CALLS.append(0)
-                    seconds[name].append(transactions(scope, executor, task, per_transaction, n))
+                    with use_fast_path(fast_path):
+                        took = transactions(scope, executor, task, per_transaction, n)
+                    seconds[name].append(took)
                     count = published()
-                    if count != n:
+                    if count != (n if fast_path else 0):
                         raise SystemExit(f"{name}/{executor}: {count} of {n} intents published")
-                    stored = OutboxMessage.objects.filter(status=OutboxMessage.DELIVERED).count()
-                    if stored != (n if name == "OutboxScope" else 0):
-                        raise SystemExit(f"{name}/{executor}: {stored} delivered rows")
+                    status = OutboxMessage.DELIVERED if fast_path else OutboxMessage.PENDING
+                    stored = OutboxMessage.objects.filter(status=status).count()
+                    if stored != (0 if scope == "django" else n):
+                        raise SystemExit(f"{name}/{executor}: {stored} rows")
                     client.delete(QUEUE)
                     clear()
             for name in SCOPES:
@@ -242,12 +262,183 @@ def relay_rows(args: argparse.Namespace, client: redis.Redis) -> list[dict[str, 
     return rows
 
 
+def celery_flush_vs_relay(
+    args: argparse.Namespace, app: Celery, client: redis.Redis
+) -> dict[str, Any]:
+    """The same intents through Celery on Redis: a plain flush, and the relay draining rows.
+
+    The flush is ``DjangoScope`` outside any transaction, 500 intents per scope
+    (one ``dispatch_many``); the relay drains the same number of pending rows,
+    500 per batch. Rounds alternate; medians.
+    """
+    from airlock_django.relay import Relay
+
+    n, batch = args.relay_rows, 500
+    task = app.tasks[TASK_NAME]
+    seconds: dict[str, list[float]] = {"flush": [], "relay": []}
+    for _ in range(args.relay_rounds):
+        start = time.perf_counter()
+        for first in range(0, n, batch):
+            with airlock.scope(_cls="django", executor="celery"):
+                for number in range(first, min(first + batch, n)):
+                    airlock.enqueue(task, number)
+        seconds["flush"].append(time.perf_counter() - start)
+        if client.llen(QUEUE) != n:
+            raise SystemExit(f"celery flush: {client.llen(QUEUE)} of {n} published")
+        client.delete(QUEUE)
+        insert_pending(n, "celery", TASK_NAME)
+        start = time.perf_counter()
+        tally = Relay(batch_size=batch).drain()
+        seconds["relay"].append(time.perf_counter() - start)
+        if tally.delivered != n or client.llen(QUEUE) != n:
+            raise SystemExit(f"celery relay: {tally.describe()}, {client.llen(QUEUE)}")
+        client.delete(QUEUE)
+        clear()
+    flush, relay = (statistics.median(seconds[k]) for k in ("flush", "relay"))
+    return {
+        "n": n,
+        "batch": batch,
+        "rounds": args.relay_rounds,
+        "flush_per_second": n / flush,
+        "relay_per_second": n / relay,
+        "relay_vs_flush": flush / relay,
+        "all_seconds": seconds,
+    }
+
+
+def notified_latency(args: argparse.Namespace, redis_url: str) -> dict[str, Any]:
+    """Commit-to-run through ``airlock_relay --loop --interval 5`` woken by NOTIFY.
+
+    One intent per transaction (FAST_PATH=False, sync executor running
+    ``outbox_bench_tasks.stamp`` in the relay's process), paced at ``--rate``
+    transactions/s for ``--latency-seconds``; each run's wall-clock time minus
+    its transaction's commit time.
+    """
+    import subprocess
+
+    import outbox_bench_tasks
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    client = redis.Redis.from_url(redis_url)
+    client.delete(outbox_bench_tasks.STAMPS)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "outbox_bench_settings",
+        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "AIRLOCK_BENCH_REDIS_URL": redis_url,
+        "AIRLOCK_BENCH_DB": settings.DATABASES["default"]["NAME"],
+    }
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "django", "airlock_relay", "--loop", "--interval", "5"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    os.environ["AIRLOCK_BENCH_REDIS_URL"] = redis_url
+    committed: dict[int, float] = {}
+    count = int(args.rate * args.latency_seconds)
+    try:
+        time.sleep(3)  # the relay is up and listening
+        start = time.monotonic()
+        with use_fast_path(False):
+            for label in range(count):
+                pause = start + label / args.rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                with transaction.atomic(), airlock.scope(_cls="outbox", executor="sync"):
+                    with connection.cursor() as cursor:
+                        cursor.execute("INSERT INTO airlock_bench_order (n) VALUES (%s)", [label])
+                    airlock.enqueue(outbox_bench_tasks.stamp, label)
+                committed[label] = time.time()
+        deadline = time.monotonic() + 60
+        while client.llen(outbox_bench_tasks.STAMPS) < count:
+            if time.monotonic() > deadline or relay.poll() is not None:
+                raise SystemExit("the relay did not run every intent within 60 s")
+            time.sleep(0.05)
+    finally:
+        relay.terminate()
+        relay.wait(timeout=30)
+    ran = {
+        int(label): float(moment)
+        for label, moment in (
+            entry.decode().split() for entry in client.lrange(outbox_bench_tasks.STAMPS, 0, -1)
+        )
+    }
+    client.delete(outbox_bench_tasks.STAMPS)
+    clear()
+    latencies = sorted((ran[label] - committed[label]) * 1000 for label in committed)
+    return {
+        "rate": args.rate,
+        "seconds": args.latency_seconds,
+        "interval": 5,
+        "n": count,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "max_ms": latencies[-1],
+    }
+
+
 # -- report -------------------------------------------------------------------------
+
+
+def targets_table(
+    committed: list[dict[str, Any]],
+    relay: list[dict[str, Any]],
+    latency: dict[str, Any],
+    celery: dict[str, Any],
+) -> tuple[str, list[dict[str, Any]]]:
+    """The issue's targets, each with what this run measured and whether it was met."""
+    tps = {
+        r["scope"]: r["transactions_per_second"]
+        for r in committed
+        if r["executor"] == "sync" and r["intents_per_transaction"] == 1
+    }
+    [drain] = [r for r in relay if r["executor"] == "sync" and r["batch_size"] == 500]
+    found = [
+        {
+            "what": "committed tx/s, FAST_PATH=False / DjangoScope (1 effect, sync no-op)",
+            "measured": f"{tps['Outbox FAST_PATH=False'] / tps['DjangoScope']:.2f}x",
+            "target": ">= 0.8x",
+            "met": tps["Outbox FAST_PATH=False"] / tps["DjangoScope"] >= 0.8,
+        },
+        {
+            "what": "committed tx/s, FAST_PATH=True / DjangoScope (1 effect, sync no-op)",
+            "measured": f"{tps['Outbox FAST_PATH=True'] / tps['DjangoScope']:.2f}x",
+            "target": ">= 0.5x",
+            "met": tps["Outbox FAST_PATH=True"] / tps["DjangoScope"] >= 0.5,
+        },
+        {
+            "what": f"commit-to-run, notified relay, {latency['rate']:g} tx/s, --interval 5",
+            "measured": f"p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms",
+            "target": "p50 <= 20 ms, p99 <= 100 ms",
+            "met": latency["p50_ms"] <= 20 and latency["p99_ms"] <= 100,
+        },
+        {
+            "what": "relay drain, sync no-op, batch 500",
+            "measured": f"{drain['rows_per_second']:,.0f} rows/s",
+            "target": ">= 30,000 rows/s",
+            "met": drain["rows_per_second"] >= 30_000,
+        },
+        {
+            "what": "relay drain with Celery on Redis / Celery flush of the same intents",
+            "measured": f"{celery['relay_vs_flush']:.2f}x",
+            "target": ">= 0.75x",
+            "met": celery["relay_vs_flush"] >= 0.75,
+        },
+    ]
+    width = max(len(row["what"]) for row in found)
+    lines = [f"{'':<{width}}  {'measured':<28} {'target':<28} met"]
+    lines += [
+        f"{row['what']:<{width}}  {row['measured']:<28} {row['target']:<28}"
+        f" {'yes' if row['met'] else 'NO'}"
+        for row in found
+    ]
+    return "\n".join(lines), found
 
 
 def committed_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        f"{'executor':<9} {'intents/txn':>11} {'scope':<12} {'N':>6} {'median s':>9}"
+        f"{'executor':<9} {'intents/txn':>11} {'scope':<22} {'N':>6} {'median s':>9}"
         f" {'intents/s':>10} {'txn/s':>8} {'us/intent':>10} {'vs Django':>10}"
     ]
     plain = {
@@ -259,7 +450,7 @@ def committed_table(rows: list[dict[str, Any]]) -> str:
         ratio = plain[(row["executor"], row["intents_per_transaction"])] / row["median_seconds"]
         row["throughput_vs_django_scope"] = ratio
         lines.append(
-            f"{row['executor']:<9} {row['intents_per_transaction']:>11} {row['scope']:<12}"
+            f"{row['executor']:<9} {row['intents_per_transaction']:>11} {row['scope']:<22}"
             f" {row['n']:>6} {row['median_seconds']:>9.3f} {row['intents_per_second']:>10.0f}"
             f" {row['transactions_per_second']:>8.0f}"
             f" {row['median_seconds'] / row['n'] * 1e6:>10.1f} {ratio:>9.2f}x"
@@ -284,6 +475,8 @@ def main() -> int:
     parser.add_argument("--relay-rows", type=int, default=10_000, help="pending rows to relay")
     parser.add_argument("--relay-rounds", type=int, default=3, help="relay rounds (median)")
     parser.add_argument("--redis-url", default=redis_url())
+    parser.add_argument("--rate", type=float, default=100.0, help="tx/s of the latency run")
+    parser.add_argument("--latency-seconds", type=float, default=10.0, help="its length")
     args = parser.parse_args()
 
     setup()
@@ -294,6 +487,8 @@ def main() -> int:
     try:
         committed = committed_rows(args, app, client)
         relay = relay_rows(args, client)
+        celery_vs = celery_flush_vs_relay(args, app, client)
+        latency = notified_latency(args, args.redis_url)
     finally:
         client.delete(QUEUE)
         clear()
@@ -309,6 +504,15 @@ def main() -> int:
     print()
     print(f"airlock outbox: relay drain of {args.relay_rows} pending rows")
     print(relay_table(relay))
+    print()
+    print(
+        f"Celery on Redis, {celery_vs['n']} intents: flush {celery_vs['flush_per_second']:,.0f}/s,"
+        f" relay {celery_vs['relay_per_second']:,.0f}/s (medians of {celery_vs['rounds']})"
+    )
+    table, targets = targets_table(committed, relay, latency, celery_vs)
+    print()
+    print(f"airlock outbox: the targets of issue #18 ({os.cpu_count()} CPUs, shared)")
+    print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -317,8 +521,12 @@ def main() -> int:
                 "django": django.get_version(),
                 "celery": celery.__version__,
                 "psycopg": psycopg.__version__,
+                "cpus": os.cpu_count(),
                 "committed": committed,
                 "relay": relay,
+                "celery_flush_vs_relay": celery_vs,
+                "notified_latency": latency,
+                "targets": targets,
             },
             indent=2,
         )
