@@ -279,3 +279,20 @@ def test_every_example_of_the_page_is_included_and_valid() -> None:
         _, problems = read_settings()
         assert problems == []
         assert outbox_settings().fast_path is False
+
+
+def test_a_mariadb_without_skip_locked_is_refused_by_the_relay_and_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    features = connections["mysql"].features
+    monkeypatch.setattr(features, "has_select_for_update_skip_locked", False, raising=False)
+    with pytest.raises(ImproperlyConfigured, match=r"MariaDB >= 10\.6 or MySQL >= 8\.0\.1"):
+        Relay(using="mysql").relay_batch()
+    setting = {**settings_with(FAST_PATH=True), "SCOPE_KWARGS": {"using": "mysql"}}
+    with override_settings(AIRLOCK=setting):
+        [error] = [m for m in run_checks(tags=["airlock"]) if m.id == "airlock.E012"]
+    assert "SKIP LOCKED" in error.msg
+    assert "'mysql'" in error.msg
+    monkeypatch.undo()
+    with override_settings(AIRLOCK=setting):
+        assert [m for m in run_checks(tags=["airlock"]) if m.id == "airlock.E012"] == []

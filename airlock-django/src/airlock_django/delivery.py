@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
+from django.db import transaction
+
 from airlock import DispatchError, Intent, UsageError
 from airlock.plugins import dispatch, message_id_option
 from airlock_django.conf import OutboxSettings
-from airlock_django.store import describe, record
+from airlock_django.store import describe, record, without_waiting_for_disk
 
 logger = logging.getLogger("airlock_django.outbox")
 
@@ -146,7 +148,13 @@ def _publish(
 def deliver_fast(
     stored: Sequence[tuple[uuid.UUID, Intent]], executor: Any, using: str, settings: OutboxSettings
 ) -> None:
-    """The fast path, right after the commit: publish, then mark the rows."""
+    """The fast path, right after the commit: publish, then mark the rows.
+
+    The marks commit without waiting for the disk (``without_waiting_for_disk``):
+    the rows themselves were committed durably with the application's writes,
+    and a mark lost in a database crash only makes the relay publish that row
+    again, under the same id.
+    """
     published = publish(stored, executor)
     waiting = len(published.failed) + len(published.untried)
     first = (
@@ -173,15 +181,17 @@ def deliver_fast(
             len(stored),
             describe(published.refused[0][1]),
         )
-    record(
-        using,
-        published.delivered,
-        [(intent_id, 0, error) for intent_id, error in published.failed],
-        settings,
-        refused=[(intent_id, 0, error) for intent_id, error in published.refused],
-        untried=published.untried,
-        untried_reason=f"the publish stopped at an earlier failure ({first})",
-    )
+    with transaction.atomic(using=using):
+        without_waiting_for_disk(using)
+        record(
+            using,
+            published.delivered,
+            [(intent_id, 0, error) for intent_id, error in published.failed],
+            settings,
+            refused=[(intent_id, 0, error) for intent_id, error in published.refused],
+            untried=published.untried,
+            untried_reason=f"the publish stopped at an earlier failure ({first})",
+        )
 
 
 __all__ = ["PERMANENT", "Published", "deliver_fast", "is_permanent", "publish"]

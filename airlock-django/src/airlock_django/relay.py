@@ -172,8 +172,11 @@ class Relay:
             return
         stored: list[tuple[uuid.UUID, Intent]] = []
         attempts: dict[uuid.UUID, int] = {}
+        tasks: dict[str, Any] = {}  # the registries do not change during a batch
         for row in rows:
-            task = find_task(row.task, self.settings.tasks)
+            if row.task not in tasks:
+                tasks[row.task] = find_task(row.task, self.settings.tasks)
+            task = tasks[row.task]
             if task is None:
                 self._reject(
                     [row.pk],

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import (
     Case,
     DateTimeField,
@@ -195,6 +195,23 @@ def _per_row(values: Sequence[tuple[uuid.UUID, Any]], field: Field[Any, Any]) ->
     )
 
 
+def without_waiting_for_disk(using: str) -> None:
+    """Let the transaction open on ``using`` commit before its WAL reaches the disk.
+
+    PostgreSQL only (``SET LOCAL synchronous_commit TO OFF``, this transaction
+    alone): its COMMIT returns at once, and the server writes the WAL within
+    ``wal_writer_delay`` (200 ms by default). A crash of the database server in
+    that window loses the transaction; one of the application process does
+    not. For marking rows delivered that is safe: a lost mark leaves the row
+    pending, and the relay publishes it again under the same id (at least
+    once, as always). Nothing is done on other databases.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def reject(using: str, ids: Sequence[int], reason: str) -> None:
     """Set rows aside as ``rejected``: the relay will never publish them."""
     from airlock_django.models import OutboxMessage
@@ -218,4 +235,12 @@ def _cut(text: str) -> str:
     return text if len(text) <= 1000 else f"{text[:1000]}... ({len(text):,} characters)"
 
 
-__all__ = ["CHUNK", "describe", "prepare", "record", "reject", "write"]
+__all__ = [
+    "CHUNK",
+    "describe",
+    "prepare",
+    "record",
+    "reject",
+    "without_waiting_for_disk",
+    "write",
+]
