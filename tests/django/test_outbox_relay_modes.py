@@ -14,6 +14,7 @@ from airtest import effects
 from airtest.models import Order
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from django.db import connections, transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -296,3 +297,14 @@ def test_a_mariadb_without_skip_locked_is_refused_by_the_relay_and_the_check(
     monkeypatch.undo()
     with override_settings(AIRLOCK=setting):
         assert [m for m in run_checks(tags=["airlock"]) if m.id == "airlock.E012"] == []
+
+
+def test_a_once_pass_counts_as_a_relay_for_an_hour() -> None:
+    assert relay_warnings() == ["airlock.W004"]
+    call_command("airlock_relay", "--once", verbosity=0)
+    [beat] = RelayHeartbeat.objects.all()
+    assert beat.name.startswith("once:")
+    assert beat.stale_after == 3600
+    assert relay_warnings() == []
+    call_command("airlock_relay", "--once", verbosity=0)  # the next cron run: the same row
+    assert RelayHeartbeat.objects.count() == 1

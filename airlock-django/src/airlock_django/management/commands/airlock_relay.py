@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
 from airlock_django.conf import outbox_settings
-from airlock_django.relay import Relay, Tally
+from airlock_django.relay import Heartbeat, Relay, Tally
 from airlock_django.store import describe
 from airlock_django.wakeup import CHANNEL, can_notify
 
@@ -23,6 +24,8 @@ _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 #: How often ``--loop --prune`` prunes again.
 PRUNE_EVERY = 3600.0
+#: How long the heartbeat of a ``--once`` pass counts as a running relay, in seconds.
+ONCE_FRESH = 3600.0
 #: The exit status of a pass that set rows aside (dead or rejected), and of ``--stats``
 #: finding any: they need a person, and a cron job or a Kubernetes Job can say so.
 SET_ASIDE = 3
@@ -165,6 +168,10 @@ class Command(BaseCommand):
                     self.stderr.write(f"  {error}")
 
         if options["once"]:
+            # a pass from cron counts as a relay for an hour (airlock.W004)
+            Heartbeat(
+                relay.using, stale_after=ONCE_FRESH, name=f"once:{socket.gethostname()}"
+            ).beat()
             total = relay.drain(progress)
         else:
             total = self._loop(
