@@ -356,7 +356,14 @@ def notified_latency(args: argparse.Namespace, redis_url: str) -> dict[str, Any]
     committed: dict[int, float] = {}
     count = int(args.rate * args.latency_seconds)
     try:
-        time.sleep(3)  # the relay is up and listening
+        from airlock_django.models import RelayHeartbeat
+
+        deadline = time.monotonic() + 60
+        while not RelayHeartbeat.objects.exists():  # the relay is up: its loop has begun
+            if time.monotonic() > deadline or relay.poll() is not None:
+                raise SystemExit("the relay did not start within 60 s")
+            time.sleep(0.05)
+        time.sleep(0.5)
         start = time.monotonic()
         with use_fast_path(False):
             for label in range(count):

@@ -107,8 +107,8 @@ def check_relay_running(
     ``check --tag airlock``, ``migrate`` and ``airlock check`` run it.
     """
     using = _relay_only()
-    if using is None or (databases is not None and using not in databases):
-        return []
+    if using is None or databases is None or using not in databases:
+        return []  # Django < 5.0 passes None when the database may not be used
     from airlock_django.relay import relays_seen
 
     try:
@@ -151,7 +151,7 @@ def check_relay_locks(
         return []
     scope_kwargs = raw.get("SCOPE_KWARGS")
     using = (scope_kwargs if isinstance(scope_kwargs, dict) else {}).get("using") or "default"
-    if using not in settings.DATABASES or (databases is not None and using not in databases):
+    if using not in settings.DATABASES or databases is None or using not in databases:
         return []
     connection = connections[using]
     try:

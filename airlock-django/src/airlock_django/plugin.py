@@ -47,11 +47,12 @@ def airlock_check() -> Iterable[str]:
 
     if not apps.ready:
         return []
+    from django.conf import settings
     from django.core.checks import WARNING, run_checks
 
     from airlock_django import checks
 
-    messages = run_checks(tags=[checks.TAG])  # by tag: the database checks run too
+    messages = run_checks(tags=[checks.TAG], databases=list(settings.DATABASES))
     found: list[str] = []
     for m in messages:
         if m.level < WARNING or m.is_silenced():

@@ -69,6 +69,10 @@ class Listener:
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for a notification; whether one came.
 
+        Right after it (re)opens its connection it returns ``True`` at once:
+        rows committed before ``LISTEN`` took effect woke nobody, and the
+        caller's next pass finds them.
+
         When the listening connection cannot be opened or breaks, it logs a
         WARNING once and sleeps instead (the poll goes on), opening it again at
         most every ``REOPEN_EVERY`` seconds.
@@ -79,6 +83,9 @@ class Listener:
         try:
             if self._raw is None:
                 self._open()
+                # a commit before LISTEN was heard by nobody: the caller passes once now
+                self._recovered()
+                return True
             readable, _, _ = select.select([self._raw.fileno()], [], [], timeout)
             if readable:
                 self._consume()
@@ -94,10 +101,12 @@ class Listener:
                     " ".join(describe(exc).split()),
                 )
             return False
+        return bool(readable)
+
+    def _recovered(self) -> None:
         if self._broken:
             self._broken = False
             logger.info("airlock relay: listening on database %r again.", self.using)
-        return bool(readable)
 
     def _open(self) -> None:
         wrapper = connections[self.using]
