@@ -26,6 +26,7 @@ from airlock_celery.arguments import argument_check
 from airlock_celery.confirms import Confirms, supports_confirms
 from airlock_celery.connections import acquire_producer, flush_pool
 from airlock_celery.errors import DeliveryUncertain
+from airlock_celery.headers import dispatch_options
 
 if TYPE_CHECKING:
     from airlock import Intent
@@ -120,7 +121,7 @@ class Batch:
             prepared = self._tasks[task] = PreparedTask.for_task(task, self._flush_state)
         if self._confirms is not None:
             self._confirms.current = intent
-        options = intent.dispatch_options
+        options = dispatch_options(intent)
         try:
             if prepared is not None and (not options or PREPARED_OPTIONS.issuperset(options)):
                 prepared.publish(intent.args, dict(intent.kwargs), options)

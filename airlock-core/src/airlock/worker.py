@@ -10,6 +10,7 @@ implements those hooks, ``running_task`` does nothing.
 
 from __future__ import annotations
 
+from airlock import manager
 from airlock.lifecycle import lifecycle
 
 TYPE_CHECKING = False
@@ -26,7 +27,9 @@ class running_task:  # noqa: N801  (used like a function: `with running_task(...
 
     Enter it in the context the task's body runs in, around the task's scope,
     so that what a plugin sets up when the task starts (a trace context) is
-    in force while the task enqueues and while its scope flushes.
+    in force while the task enqueues and while its scope flushes. Entering it
+    loads the plugins first if nothing in the worker has yet: a worker's first
+    task must be announced like the others.
     """
 
     __slots__ = ("headers", "task_name")
@@ -36,6 +39,7 @@ class running_task:  # noqa: N801  (used like a function: `with running_task(...
         self.headers = NO_HEADERS if headers is None else headers
 
     def __enter__(self) -> None:
+        manager.load()
         if lifecycle.task_started is not None:
             lifecycle.task_started(task_name=self.task_name, headers=self.headers)
 

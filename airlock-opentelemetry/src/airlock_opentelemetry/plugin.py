@@ -1,0 +1,336 @@
+"""The ``opentelemetry`` plugin: trace context through every intent, spans and metrics of a flush.
+
+Enqueue (``airlock_intent_enqueued``)
+    The current trace context goes into ``Intent.headers`` through the
+    propagators the application configured (W3C ``traceparent``,
+    ``tracestate`` and ``baggage`` by default). Nothing is added when there is
+    no active span and no baggage (no SDK configured, or no trace running).
+Flush (``airlock_dispatch_started`` / ``airlock_dispatch_finished``)
+    A ``PRODUCER`` span ``airlock flush`` around each batch handed to an
+    executor, current while it publishes (so a publish instrumentation nests
+    under it), with an event for each intent that failed, and the flush size
+    and duration histograms. A flush outside any span (the outbox relay) whose
+    intents were all enqueued under one span continues that span's trace;
+    otherwise the flush span links to each enqueuing span.
+Worker (``airlock_task_started`` / ``airlock_task_finished``)
+    A ``CONSUMER`` span ``process <task>`` around the task's body, child of the
+    enqueuing span (or linked to it: ``airlock_opentelemetry.configure``).
+    When a span of that same trace is already current (an instrumentation
+    such as opentelemetry-instrumentation-celery opened one), the plugin adds
+    none: the task already runs in the enqueuer's trace.
+Counters
+    ``airlock.intents.enqueued`` / ``.dispatched`` / ``.dropped`` / ``.failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import baggage, context, metrics, propagate, trace
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+
+import airlock
+from airlock.plugins import executor_name, task_reference
+from airlock_opentelemetry.settings import task_context
+
+if TYPE_CHECKING:
+    from airlock import Intent, Scope
+
+logger = logging.getLogger("airlock_opentelemetry")
+
+#: The instrumentation scope name of every span and instrument.
+SCOPE = "airlock_opentelemetry"
+#: At most this many links on a flush span (one per distinct enqueuing span).
+MAX_LINKS = 32
+
+tracer = trace.get_tracer(SCOPE)
+meter = metrics.get_meter(SCOPE)
+
+enqueued_counter = meter.create_counter(
+    "airlock.intents.enqueued", unit="{intent}", description="Intents buffered by enqueue()."
+)
+dispatched_counter = meter.create_counter(
+    "airlock.intents.dispatched",
+    unit="{intent}",
+    description="Intents an executor accepted at flush.",
+)
+dropped_counter = meter.create_counter(
+    "airlock.intents.dropped", unit="{intent}", description="Intents a policy dropped at flush."
+)
+failed_counter = meter.create_counter(
+    "airlock.intents.failed",
+    unit="{intent}",
+    description="Intents an executor failed to dispatch.",
+)
+flush_size = meter.create_histogram(
+    "airlock.flush.size",
+    unit="{intent}",
+    description="Intents handed to an executor in one flush.",
+)
+flush_duration = meter.create_histogram(
+    "airlock.flush.duration", unit="s", description="How long an executor took over one flush."
+)
+
+
+class _Flush:
+    """A flush in progress: its span, the context token, what it needs at the end."""
+
+    __slots__ = ("attributes", "previous", "span", "started", "token")
+
+    def __init__(
+        self, span: trace.Span, token: object, attributes: dict[str, str], previous: _Flush | None
+    ) -> None:
+        self.span = span
+        self.token = token
+        self.attributes = attributes
+        self.previous = previous
+        self.started = time.perf_counter()
+
+
+class _Task:
+    """A task run in progress: its span (``None`` when an instrumentation's span serves)."""
+
+    __slots__ = ("previous", "span", "token")
+
+    def __init__(self, span: trace.Span | None, token: object, previous: _Task | None) -> None:
+        self.span = span
+        self.token = token
+        self.previous = previous
+
+
+_flush: ContextVar[_Flush | None] = ContextVar("airlock_otel_flush", default=None)
+_task: ContextVar[_Task | None] = ContextVar("airlock_otel_task", default=None)
+
+#: Executor objects by id, with the name metrics use for them (executors live for the process).
+_executor_names: dict[int, tuple[Callable[..., Any], str]] = {}
+
+
+def _executor(executor: Callable[..., Any]) -> str:
+    known = _executor_names.get(id(executor))
+    if known is not None and known[0] is executor:
+        return known[1]
+    name = executor_name(executor) or getattr(executor, "__qualname__", type(executor).__name__)
+    _executor_names[id(executor)] = (executor, name)
+    return name
+
+
+def _task_name(intent: Intent) -> str:
+    try:
+        return task_reference(intent.task)
+    except Exception:  # naming must never break a flush
+        return intent.name
+
+
+@airlock.hookimpl
+def airlock_intent_enqueued(intent: Intent) -> None:
+    """Put the current trace context into the intent's headers; count the intent."""
+    enqueued_counter.add(1, {"airlock.task": _task_name(intent)})
+    if not trace.get_current_span().get_span_context().is_valid and not baggage.get_all():
+        return
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    if carrier:
+        intent.headers = {**intent.headers, **carrier} if intent.headers else carrier
+
+
+@airlock.hookimpl
+def airlock_dispatch_started(
+    intents: Sequence[Intent], executor: Callable[..., Any], scope: Scope | None
+) -> None:
+    """Open the flush span and make it current while the executor publishes."""
+    name = _executor(executor)
+    attributes = {"airlock.executor": name, "airlock.scope.kind": _scope_kind(scope)}
+    parent, links = _origin(intents)
+    span = tracer.start_span(
+        "airlock flush",
+        context=parent,
+        kind=SpanKind.PRODUCER,
+        links=links,
+        attributes={
+            **attributes,
+            "messaging.system": name,
+            "messaging.operation.type": "send",
+            "messaging.operation.name": "flush",
+            "messaging.batch.message_count": len(intents),
+        },
+    )
+    token = context.attach(trace.set_span_in_context(span, parent))
+    _flush.set(_Flush(span, token, attributes, _flush.get()))
+    flush_size.record(len(intents), attributes)
+
+
+@airlock.hookimpl
+def airlock_dispatch_finished(intents: Sequence[Intent], error: BaseException | None) -> None:
+    """Close the flush span with its outcome; record how long the flush took."""
+    flush = _flush.get()
+    if flush is None:
+        return
+    _flush.set(flush.previous)
+    context.detach(flush.token)  # type: ignore[arg-type]
+    outcome = "dispatched"
+    span = flush.span
+    if error is not None:
+        failed = getattr(error, "failed", ())
+        dispatched = getattr(error, "dispatched", ())
+        outcome = "partial" if dispatched else "failed"
+        span.set_attribute("airlock.intents.failed", len(failed))
+        span.set_attribute("airlock.intents.pending", len(getattr(error, "pending", ())))
+        span.set_attribute("error.type", type(error).__qualname__)
+        span.set_status(Status(StatusCode.ERROR, str(error)[:200]))
+    span.set_attribute("airlock.outcome", outcome)
+    span.end()
+    flush_duration.record(
+        time.perf_counter() - flush.started, {**flush.attributes, "airlock.outcome": outcome}
+    )
+
+
+@airlock.hookimpl
+def airlock_intent_dispatched(intent: Intent, executor: Callable[..., Any]) -> None:
+    """Count the intent as dispatched, by task and executor."""
+    dispatched_counter.add(
+        1, {"airlock.task": _task_name(intent), "airlock.executor": _executor(executor)}
+    )
+
+
+@airlock.hookimpl
+def airlock_intent_dropped(intent: Intent, policy: object) -> None:
+    """Count the dropped intent; an event on the span current at the flush says which."""
+    name = _task_name(intent)
+    policy_name = type(policy).__name__
+    dropped_counter.add(1, {"airlock.task": name, "airlock.policy": policy_name})
+    trace.get_current_span().add_event(
+        "airlock.intent.dropped", {"airlock.task": name, "airlock.policy": policy_name}
+    )
+
+
+@airlock.hookimpl
+def airlock_dispatch_failed(intent: Intent, error: BaseException) -> None:
+    """Count the failed intent; an event on the flush span says which and why."""
+    name = _task_name(intent)
+    flush = _flush.get()
+    executor = flush.attributes["airlock.executor"] if flush is not None else "unknown"
+    error_type = type(error).__qualname__
+    failed_counter.add(
+        1, {"airlock.task": name, "airlock.executor": executor, "error.type": error_type}
+    )
+    span = flush.span if flush is not None else trace.get_current_span()
+    span.add_event(
+        "airlock.intent.failed",
+        {"airlock.task": name, "error.type": error_type, "exception.message": str(error)[:200]},
+    )
+
+
+@airlock.hookimpl
+def airlock_task_started(task_name: str, headers: Mapping[str, str]) -> None:
+    """Run the task in a span whose parent (or link) is the span that enqueued it."""
+    enqueuer = _extract(task_name, headers)
+    current = trace.get_current_span().get_span_context()
+    if (
+        enqueuer is not None
+        and current.is_valid
+        and current.trace_id == trace.get_current_span(enqueuer).get_span_context().trace_id
+    ):
+        # An instrumentation (opentelemetry-instrumentation-celery) already runs the task
+        # in a span of the enqueuer's trace: a second span would only duplicate it.
+        _task.set(_Task(None, None, _task.get()))
+        return
+    links = []
+    parent = None  # the current context
+    if enqueuer is not None:
+        enqueuing = trace.get_current_span(enqueuer).get_span_context()
+        if task_context() == "link":
+            links.append(Link(enqueuing))
+            parent = context.get_current()
+            for key, value in baggage.get_all(enqueuer).items():
+                parent = baggage.set_baggage(key, value, parent)
+        else:
+            parent = enqueuer
+            if current.is_valid:  # a worker-side span of another trace: keep the way back
+                links.append(Link(current))
+    span = tracer.start_span(
+        f"process {task_name}",
+        context=parent,
+        kind=SpanKind.CONSUMER,
+        links=links,
+        attributes={
+            "airlock.task": task_name,
+            "messaging.operation.type": "process",
+            "messaging.operation.name": "process",
+        },
+    )
+    token = context.attach(trace.set_span_in_context(span, parent))
+    _task.set(_Task(span, token, _task.get()))
+
+
+@airlock.hookimpl
+def airlock_task_finished(error: BaseException | None) -> None:
+    """End the task's span, with the error the task raised."""
+    run = _task.get()
+    if run is None:
+        return
+    _task.set(run.previous)
+    if run.span is None:
+        return
+    context.detach(run.token)  # type: ignore[arg-type]
+    if error is not None:
+        run.span.record_exception(error)
+        run.span.set_status(Status(StatusCode.ERROR, f"{type(error).__qualname__}: {error}"[:200]))
+        run.span.set_attribute("error.type", type(error).__qualname__)
+    run.span.end()
+
+
+def _extract(task_name: str, headers: Mapping[str, str]) -> context.Context | None:
+    """The context ``headers`` carry, or ``None`` (a malformed one is logged at DEBUG)."""
+    if not headers:
+        return None
+    if not isinstance(headers, Mapping):
+        logger.debug("Task %s: headers %r are not a mapping; ignored.", task_name, headers)
+        return None
+    extracted = propagate.extract(headers, context=context.Context())
+    if trace.get_current_span(extracted).get_span_context().is_valid:
+        return extracted
+    if "traceparent" in headers:
+        logger.debug(
+            "Task %s: ignored a malformed trace context %r; the task runs in a new trace.",
+            task_name,
+            headers.get("traceparent"),
+        )
+    return extracted if baggage.get_all(extracted) else None
+
+
+def _origin(intents: Sequence[Intent]) -> tuple[context.Context | None, list[Link]]:
+    """The flush span's parent context and links.
+
+    Under an active span the flush is part of that span's work (its parent);
+    outside of any (the relay), it continues the trace of the one span that
+    enqueued all its intents, if one did. Either way it links to the other
+    enqueuing spans.
+    """
+    seen: dict[tuple[int, int], trace.SpanContext] = {}
+    first: context.Context | None = None
+    for intent in intents:
+        headers = intent.headers
+        if not headers or "traceparent" not in headers:
+            continue
+        extracted = propagate.extract(headers, context=context.Context())
+        span_context = trace.get_current_span(extracted).get_span_context()
+        if not span_context.is_valid:
+            continue
+        key = (span_context.trace_id, span_context.span_id)
+        if key not in seen and len(seen) < MAX_LINKS:
+            seen[key] = span_context
+            if first is None:
+                first = extracted
+    current = trace.get_current_span().get_span_context()
+    if not current.is_valid and len(seen) == 1:
+        return first, []
+    return None, [Link(span_context) for span_context in seen.values()]
+
+
+def _scope_kind(scope: Scope | None) -> str:
+    """The class name of the flushing scope; ``"none"`` for a dispatch outside a scope."""
+    return "none" if scope is None else type(scope).__name__
