@@ -10,6 +10,7 @@ and writes its spans to a file the test reads with a bounded wait.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -106,13 +107,22 @@ class Worker:
         self.log = log
         self._out = log.open("wb")
         self.process = subprocess.Popen(
-            command, cwd=HERE, env=env, stdout=self._out, stderr=subprocess.STDOUT
+            command,
+            cwd=HERE,
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the worker's children go with it
         )
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=15)
         self._out.close()
 
     def output(self) -> str:

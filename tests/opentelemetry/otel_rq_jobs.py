@@ -1,0 +1,19 @@
+"""The RQ job of the suite's worker (Redis database 14), run with ``--job-class airlock_rq.AirlockJob``."""
+
+from __future__ import annotations
+
+import os
+
+import spanfile
+from opentelemetry import trace
+
+spanfile.setup()
+
+QUEUE = "otel_rq"
+
+
+def record(label: str) -> str:
+    with trace.get_tracer("tests.worker").start_as_current_span("inside", attributes={"label": label}):
+        with open(os.environ["AIRLOCK_OTEL_SPANS"] + ".ran", "a", encoding="utf-8") as out:
+            out.write(label + "\n")
+        return label
