@@ -328,7 +328,7 @@ def _origin(intents: Sequence[Intent]) -> tuple[context.Context | None, list[Lin
     current = trace.get_current_span().get_span_context()
     if not current.is_valid and len(seen) == 1:
         return first, []
-    return None, [Link(span_context) for span_context in seen.values()]
+    return None, [Link(found) for found in seen.values() if found.span_id != current.span_id]
 
 
 def _scope_kind(scope: Scope | None) -> str:
