@@ -28,5 +28,7 @@ app.conf.update(
 
 @app.task(base=ScopedTask, name="airlock_otel.record", shared=False)
 def record(label: str) -> str:
-    with trace.get_tracer("tests.worker").start_as_current_span("inside", attributes={"label": label}):
+    with trace.get_tracer("tests.worker").start_as_current_span(
+        "inside", attributes={"label": label}
+    ):
         return label

@@ -22,6 +22,8 @@ dramatiq.set_broker(broker)
 
 @dramatiq.actor(queue_name="otel_dramatiq")
 def record(label: str) -> None:
-    with trace.get_tracer("tests.worker").start_as_current_span("inside", attributes={"label": label}):
+    with trace.get_tracer("tests.worker").start_as_current_span(
+        "inside", attributes={"label": label}
+    ):
         if label == "fail":
             raise ValueError("the task failed")

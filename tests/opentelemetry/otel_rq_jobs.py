@@ -1,4 +1,4 @@
-"""The RQ job of the suite's worker (Redis database 14), run with ``--job-class airlock_rq.AirlockJob``."""
+"""The RQ job of the suite's worker (Redis database 14), run by ``AirlockJob``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ QUEUE = "otel_rq"
 
 
 def record(label: str) -> str:
-    with trace.get_tracer("tests.worker").start_as_current_span("inside", attributes={"label": label}):
+    with trace.get_tracer("tests.worker").start_as_current_span(
+        "inside", attributes={"label": label}
+    ):
         with open(os.environ["AIRLOCK_OTEL_SPANS"] + ".ran", "a", encoding="utf-8") as out:
             out.write(label + "\n")
         return label

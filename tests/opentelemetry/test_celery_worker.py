@@ -52,9 +52,8 @@ def test_the_task_span_is_a_child_of_the_enqueuing_span(
     broker: Any, start_worker: Callable[..., Worker], span_file: Path, tracer: trace.Tracer
 ) -> None:
     worker = start_celery(start_worker, span_file)
-    with tracer.start_as_current_span("request") as request:
-        with airlock.scope(executor="celery"):
-            airlock.enqueue(record, "celery-parent")
+    with tracer.start_as_current_span("request") as request, airlock.scope(executor="celery"):
+        airlock.enqueue(record, "celery-parent")
     trace_id, request_id = hex_ids(request)
 
     spans = wait_for(span_file, "inside", WORKER_TIMEOUT)
@@ -93,14 +92,15 @@ def test_with_the_celery_instrumentation_one_consumer_span_and_one_unbroken_chai
     instrumented: None,
 ) -> None:
     start_celery(start_worker, span_file, AIRLOCK_OTEL_CELERY_INSTRUMENT="1")
-    with tracer.start_as_current_span("request") as request:
-        with airlock.scope(executor="celery"):
-            airlock.enqueue(record, "celery-instrumented")
+    with tracer.start_as_current_span("request") as request, airlock.scope(executor="celery"):
+        airlock.enqueue(record, "celery-instrumented")
     trace_id, request_id = hex_ids(request)
     local = {span.name: span for span in spans()}
     flush, publish = local["airlock flush"], local["apply_async/airlock_otel.record"]
-    assert flush.parent is not None and flush.parent.span_id == int(request_id, 16)
-    assert publish.parent is not None and publish.parent.span_id == flush.context.span_id
+    assert flush.parent is not None
+    assert flush.parent.span_id == int(request_id, 16)
+    assert publish.parent is not None
+    assert publish.parent.span_id == flush.context.span_id
 
     worker_spans = wait_for(span_file, "inside", WORKER_TIMEOUT)
     consumers = [span for span in worker_spans if span["kind"] == "CONSUMER"]

@@ -1,4 +1,4 @@
-"""Dramatiq and RQ: the task's span on a real worker joins the trace of the span that enqueued it."""
+"""Dramatiq and RQ: a task's span on a real worker joins the trace of the enqueuing span."""
 
 from __future__ import annotations
 
@@ -35,12 +35,20 @@ def test_dramatiq_task_span_is_a_child_of_the_enqueuing_span(
     tracer: trace.Tracer,
 ) -> None:
     flushed_redis(DRAMATIQ_DB)
-    command = [python(), "-m", "dramatiq", "otel_dramatiq_app", "--processes", "1", "--threads", "1"]
+    command = [
+        python(),
+        "-m",
+        "dramatiq",
+        "otel_dramatiq_app",
+        "--processes",
+        "1",
+        "--threads",
+        "1",
+    ]
     worker = start_worker(command, worker_env(span_file))
-    with tracer.start_as_current_span("request") as request:
-        with airlock.scope(executor="dramatiq"):
-            airlock.enqueue(otel_dramatiq_app.record, "dramatiq-parent")
-            airlock.enqueue(otel_dramatiq_app.record, "fail")
+    with tracer.start_as_current_span("request") as request, airlock.scope(executor="dramatiq"):
+        airlock.enqueue(otel_dramatiq_app.record, "dramatiq-parent")
+        airlock.enqueue(otel_dramatiq_app.record, "fail")
     trace_id, request_id = hex_ids(request)
 
     spans = wait_for(span_file, "inside", WORKER_TIMEOUT, count=2)
@@ -83,11 +91,10 @@ def run_rq(span_file: Path) -> None:
 def test_rq_job_span_is_a_child_of_the_enqueuing_span(
     rq_connection: Any, span_file: Path, tracer: trace.Tracer
 ) -> None:
-    with tracer.start_as_current_span("request") as request:
-        with airlock.scope(executor="rq"):
-            airlock.enqueue(
-                otel_rq_jobs.record, "rq-parent", _dispatch_options={"queue": otel_rq_jobs.QUEUE}
-            )
+    with tracer.start_as_current_span("request") as request, airlock.scope(executor="rq"):
+        airlock.enqueue(
+            otel_rq_jobs.record, "rq-parent", _dispatch_options={"queue": otel_rq_jobs.QUEUE}
+        )
     trace_id, request_id = hex_ids(request)
 
     run_rq(span_file)

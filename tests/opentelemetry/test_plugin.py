@@ -47,9 +47,8 @@ def test_enqueue_captures_traceparent_and_baggage(tracer: trace.Tracer) -> None:
     recorder = Recorder()
     token = context.attach(baggage.set_baggage("tenant", "acme"))
     try:
-        with tracer.start_as_current_span("request") as request:
-            with airlock.scope(executor=recorder):
-                airlock.enqueue(work, 1)
+        with tracer.start_as_current_span("request") as request, airlock.scope(executor=recorder):
+            airlock.enqueue(work, 1)
     finally:
         context.detach(token)
     trace_id, span_id = hex_ids(request)
@@ -76,6 +75,13 @@ def test_headers_set_by_the_caller_are_kept(tracer: trace.Tracer) -> None:
     assert intent.headers["x-request"] == "42"
 
 
+def enqueue_three(recorder: Recorder) -> None:
+    with airlock.scope(executor=recorder, on_dispatch_error="continue"):
+        airlock.enqueue(work, 1)
+        airlock.enqueue(fail, 2)
+        airlock.enqueue(work, 3)
+
+
 def test_flush_span_and_metrics(
     tracer: trace.Tracer,
     spans: Callable[[], list[Any]],
@@ -96,15 +102,15 @@ def test_flush_span_and_metrics(
         "flushes": total("airlock.flush.duration", airlock_outcome="partial"),
     }
     recorder = Recorder()
-    with tracer.start_as_current_span("request") as request:
-        with pytest.raises(airlock.DispatchError):
-            with airlock.scope(executor=recorder, on_dispatch_error="continue"):
-                airlock.enqueue(work, 1)
-                airlock.enqueue(fail, 2)
-                airlock.enqueue(work, 3)
+    with (
+        tracer.start_as_current_span("request") as request,
+        pytest.raises(airlock.DispatchError),
+    ):
+        enqueue_three(recorder)
     [flush] = [span for span in spans() if span.name == "airlock flush"]
     assert flush.kind is SpanKind.PRODUCER
-    assert flush.parent is not None and flush.parent.span_id == request.get_span_context().span_id
+    assert flush.parent is not None
+    assert flush.parent.span_id == request.get_span_context().span_id
     attributes = dict(flush.attributes or {})
     assert attributes["airlock.scope.kind"] == "Scope"
     assert attributes["airlock.executor"] == "Recorder"
@@ -139,9 +145,9 @@ def test_a_dropped_intent_is_counted_and_an_event_on_the_span_of_the_flush(
     metric_points: Callable[[str], list[tuple[dict[str, Any], Any]]],
 ) -> None:
     recorder = Recorder()
-    with tracer.start_as_current_span("request"):
-        with airlock.scope(executor=recorder, policy=airlock.BlockTasks({"work"})):
-            airlock.enqueue(work, 1)
+    blocked = airlock.scope(executor=recorder, policy=airlock.BlockTasks({"work"}))
+    with tracer.start_as_current_span("request"), blocked:
+        airlock.enqueue(work, 1)
     [request] = [span for span in spans() if span.name == "request"]
     assert [event.name for event in request.events] == ["airlock.intent.dropped"]
     assert any(
@@ -154,16 +160,16 @@ def test_a_relay_flush_outside_any_span_continues_the_enqueuers_trace(
     tracer: trace.Tracer, spans: Callable[[], list[Any]]
 ) -> None:
     recorder = Recorder()
-    with tracer.start_as_current_span("request") as request:
-        with airlock.scope(executor=recorder):
-            airlock.enqueue(work, 1)
+    with tracer.start_as_current_span("request") as request, airlock.scope(executor=recorder):
+        airlock.enqueue(work, 1)
     stored = recorder.sent[0]
-    EXPORTED = len(spans())
+    exported = len(spans())
     # What the relay does an hour later: intents rebuilt from rows, their headers kept.
     dispatch([airlock.Intent(work, (1,), headers=stored.headers)], recorder)
-    [flush] = [span for span in spans()[EXPORTED:] if span.name == "airlock flush"]
+    [flush] = [span for span in spans()[exported:] if span.name == "airlock flush"]
     assert flush.context.trace_id == request.get_span_context().trace_id
-    assert flush.parent is not None and flush.parent.span_id == request.get_span_context().span_id
+    assert flush.parent is not None
+    assert flush.parent.span_id == request.get_span_context().span_id
     assert dict(flush.attributes or {})["airlock.scope.kind"] == "none"
 
 
@@ -183,13 +189,10 @@ def test_a_flush_of_many_traces_links_to_each_enqueuing_span(
     }
 
 
-def test_running_task_parent_and_link(
-    tracer: trace.Tracer, spans: Callable[[], list[Any]]
-) -> None:
+def test_running_task_parent_and_link(tracer: trace.Tracer, spans: Callable[[], list[Any]]) -> None:
     recorder = Recorder()
-    with tracer.start_as_current_span("request") as request:
-        with airlock.scope(executor=recorder):
-            airlock.enqueue(work, 1)
+    with tracer.start_as_current_span("request") as request, airlock.scope(executor=recorder):
+        airlock.enqueue(work, 1)
     headers = recorder.sent[0].headers
     with running_task("tasks.work", headers):
         inside_parent = trace.get_current_span().get_span_context()
@@ -199,7 +202,8 @@ def test_running_task_parent_and_link(
     enqueuer = request.get_span_context()
     parented, linked = [span for span in spans() if span.name == "process tasks.work"]
     assert inside_parent.trace_id == enqueuer.trace_id == parented.context.trace_id
-    assert parented.parent is not None and parented.parent.span_id == enqueuer.span_id
+    assert parented.parent is not None
+    assert parented.parent.span_id == enqueuer.span_id
     assert parented.kind is SpanKind.CONSUMER
     assert inside_link.trace_id != enqueuer.trace_id
     assert linked.parent is None
@@ -219,9 +223,11 @@ def test_a_malformed_traceparent_is_ignored_with_a_debug_log(
     spans: Callable[[], list[Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
     ran = []
-    with caplog.at_level(logging.DEBUG, logger="airlock_opentelemetry"):
-        with running_task("tasks.work", {"traceparent": "00-garbage-01"}):
-            ran.append(trace.get_current_span().get_span_context().is_valid)
+    with (
+        caplog.at_level(logging.DEBUG, logger="airlock_opentelemetry"),
+        running_task("tasks.work", {"traceparent": "00-garbage-01"}),
+    ):
+        ran.append(trace.get_current_span().get_span_context().is_valid)
     assert ran == [True]
     [span] = [span for span in spans() if span.name == "process tasks.work"]
     assert span.parent is None
@@ -229,7 +235,7 @@ def test_a_malformed_traceparent_is_ignored_with_a_debug_log(
 
 
 def test_configure_refuses_an_unknown_choice() -> None:
-    with pytest.raises(airlock.UsageError, match="'parent'.*'link'.*got 'child'"):
+    with pytest.raises(airlock.UsageError, match=r"'parent'.*'link'.*got 'child'"):
         airlock_opentelemetry.configure(task_context="child")
 
 

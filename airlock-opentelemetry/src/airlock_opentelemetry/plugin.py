@@ -113,7 +113,9 @@ def _executor(executor: Callable[..., Any]) -> str:
     known = _executor_names.get(id(executor))
     if known is not None and known[0] is executor:
         return known[1]
-    name = executor_name(executor) or getattr(executor, "__qualname__", type(executor).__name__)
+    name = executor_name(executor) or str(
+        getattr(executor, "__qualname__", type(executor).__name__)
+    )
     _executor_names[id(executor)] = (executor, name)
     return name
 
@@ -283,7 +285,7 @@ def airlock_task_finished(error: BaseException | None) -> None:
     run.span.end()
 
 
-def _extract(task_name: str, headers: Mapping[str, str]) -> context.Context | None:
+def _extract(task_name: str, headers: object) -> context.Context | None:
     """The context ``headers`` carry, or ``None`` (a malformed one is logged at DEBUG)."""
     if not headers:
         return None

@@ -39,9 +39,11 @@ class AirlockJob(Job):
         self.func  # noqa: B018
         token = config.worker_connection.set(self.connection)
         try:
-            with running_task(self.func_name, self._airlock_headers()):
-                with airlock.scope(**self.airlock_scope_options):
-                    return super().perform()
+            with (
+                running_task(self.func_name or "", self._airlock_headers()),
+                airlock.scope(**self.airlock_scope_options),
+            ):
+                return super().perform()
         finally:
             config.worker_connection.reset(token)
 
