@@ -73,7 +73,8 @@ def run_rq(span_file: Path) -> None:
 
     command = [
         python(), "-m", "rq.cli", "worker", "--burst", "--url", db_url(RQ_DB),
-        "--job-class", "airlock_rq.AirlockJob", "--logging_level", "WARNING",
+        "--job-class", "airlock_rq.AirlockJob", "--worker-class", "otel_rq_jobs.BurstWorker",
+        "--logging_level", "WARNING",
         otel_rq_jobs.QUEUE,
     ]  # fmt: skip
     done = subprocess.run(

@@ -15,9 +15,9 @@ Flush (``airlock_dispatch_started`` / ``airlock_dispatch_finished``)
 Worker (``airlock_task_started`` / ``airlock_task_finished``)
     A ``CONSUMER`` span ``process <task>`` around the task's body, child of the
     enqueuing span (or linked to it: ``airlock_opentelemetry.configure``).
-    When a span of that same trace is already current (an instrumentation
-    such as opentelemetry-instrumentation-celery opened one), the plugin adds
-    none: the task already runs in the enqueuer's trace.
+    When a ``CONSUMER`` span of that same trace is already current (an
+    instrumentation such as opentelemetry-instrumentation-celery opened one),
+    the plugin adds none: the task already runs in the enqueuer's trace.
 Counters
     ``airlock.intents.enqueued`` / ``.dispatched`` / ``.dropped`` / ``.failed``.
 """
@@ -120,21 +120,51 @@ def _executor(executor: Callable[..., Any]) -> str:
     return name
 
 
+#: Task objects by id, with their full name and metric attributes (tasks live for the process).
+_task_names: dict[int, tuple[object, str, dict[str, str]]] = {}
+
+
 def _task_name(intent: Intent) -> str:
+    return _task_attributes(intent)[0]
+
+
+def _task_attributes(intent: Intent) -> tuple[str, dict[str, str]]:
+    task = intent.task
+    known = _task_names.get(id(task))
+    if known is not None and known[0] is task:
+        return known[1], known[2]
     try:
-        return task_reference(intent.task)
+        name = task_reference(task)
     except Exception:  # naming must never break a flush
-        return intent.name
+        name = intent.name
+    attributes = {"airlock.task": name}
+    if len(_task_names) < 10_000:  # bounded, should tasks be made on the fly
+        _task_names[id(task)] = (task, name, attributes)
+    return name, attributes
+
+
+#: The last context whose headers were injected, and those headers: intents enqueued
+#: under the same span (and baggage) get a copy instead of a new injection.
+_last_injected: tuple[context.Context | None, dict[str, str]] = (None, {})
 
 
 @airlock.hookimpl
 def airlock_intent_enqueued(intent: Intent) -> None:
     """Put the current trace context into the intent's headers; count the intent."""
-    enqueued_counter.add(1, {"airlock.task": _task_name(intent)})
-    if not trace.get_current_span().get_span_context().is_valid and not baggage.get_all():
-        return
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    global _last_injected
+    enqueued_counter.add(1, _task_attributes(intent)[1])
+    current = context.get_current()
+    last, injected = _last_injected
+    if current is last:
+        carrier = dict(injected)
+    else:
+        if not trace.get_current_span(current).get_span_context().is_valid and not (
+            baggage.get_all(current)
+        ):
+            return
+        carrier = {}
+        propagate.inject(carrier, context=current)
+        _last_injected = (current, dict(carrier))
     if carrier:
         intent.headers = {**intent.headers, **carrier} if intent.headers else carrier
 
@@ -185,16 +215,16 @@ def airlock_dispatch_finished(intents: Sequence[Intent], error: BaseException | 
         span.set_status(Status(StatusCode.ERROR, str(error)[:200]))
     span.set_attribute("airlock.outcome", outcome)
     span.end()
+    sent = intents if error is None else getattr(error, "dispatched", ())
+    counts: dict[str, int] = {}
+    for intent in sent:
+        name = _task_name(intent)
+        counts[name] = counts.get(name, 0) + 1
+    executor = flush.attributes["airlock.executor"]
+    for name, count in counts.items():
+        dispatched_counter.add(count, {"airlock.task": name, "airlock.executor": executor})
     flush_duration.record(
         time.perf_counter() - flush.started, {**flush.attributes, "airlock.outcome": outcome}
-    )
-
-
-@airlock.hookimpl
-def airlock_intent_dispatched(intent: Intent, executor: Callable[..., Any]) -> None:
-    """Count the intent as dispatched, by task and executor."""
-    dispatched_counter.add(
-        1, {"airlock.task": _task_name(intent), "airlock.executor": _executor(executor)}
     )
 
 
@@ -230,14 +260,16 @@ def airlock_dispatch_failed(intent: Intent, error: BaseException) -> None:
 def airlock_task_started(task_name: str, headers: Mapping[str, str]) -> None:
     """Run the task in a span whose parent (or link) is the span that enqueued it."""
     enqueuer = _extract(task_name, headers)
-    current = trace.get_current_span().get_span_context()
+    current_span = trace.get_current_span()
+    current = current_span.get_span_context()
     if (
         enqueuer is not None
         and current.is_valid
+        and getattr(current_span, "kind", None) is SpanKind.CONSUMER
         and current.trace_id == trace.get_current_span(enqueuer).get_span_context().trace_id
     ):
         # An instrumentation (opentelemetry-instrumentation-celery) already runs the task
-        # in a span of the enqueuer's trace: a second span would only duplicate it.
+        # in a consumer span of the enqueuer's trace: a second one would only duplicate it.
         _task.set(_Task(None, None, _task.get()))
         return
     links = []
@@ -313,11 +345,14 @@ def _origin(intents: Sequence[Intent]) -> tuple[context.Context | None, list[Lin
     enqueuing spans.
     """
     seen: dict[tuple[int, int], trace.SpanContext] = {}
+    parsed: set[str] = set()
     first: context.Context | None = None
     for intent in intents:
         headers = intent.headers
-        if not headers or "traceparent" not in headers:
+        traceparent = headers.get("traceparent") if headers else None
+        if traceparent is None or traceparent in parsed:
             continue
+        parsed.add(traceparent)
         extracted = propagate.extract(headers, context=context.Context())
         span_context = trace.get_current_span(extracted).get_span_context()
         if not span_context.is_valid:
