@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from opentelemetry import baggage, context, metrics, propagate, trace
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
@@ -105,23 +106,40 @@ class _Task:
 _flush: ContextVar[_Flush | None] = ContextVar("airlock_otel_flush", default=None)
 _task: ContextVar[_Task | None] = ContextVar("airlock_otel_task", default=None)
 
-#: Executor objects by id, with the name metrics use for them (executors live for the process).
-_executor_names: dict[int, tuple[Callable[..., Any], str]] = {}
+#: Executors with the name metrics use for them, held weakly (an executor may hold intents).
+_executor_names: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
 
 
 def _executor(executor: Callable[..., Any]) -> str:
-    known = _executor_names.get(id(executor))
-    if known is not None and known[0] is executor:
-        return known[1]
+    try:
+        known = _executor_names.get(executor)
+    except TypeError:  # unhashable, or not weakly referenceable: named each time
+        known = None
+    if known is not None:
+        return known
     name = executor_name(executor) or str(
         getattr(executor, "__qualname__", type(executor).__name__)
     )
-    _executor_names[id(executor)] = (executor, name)
+    try:
+        _executor_names[executor] = name
+    except TypeError:
+        pass
     return name
 
 
-#: Task objects by id, with their full name and metric attributes (tasks live for the process).
-_task_names: dict[int, tuple[object, str, dict[str, str]]] = {}
+def _message(error: BaseException) -> str:
+    """``str(error)``, cut to 200 characters; never raises (an exception's ``__str__`` may)."""
+    try:
+        return str(error)[:200]
+    except Exception:
+        return f"<{type(error).__qualname__} whose str() failed>"
+
+
+#: Tasks with their full name and metric attributes; held weakly, so that caching a
+#: task's name never keeps it (or a bound method's instance) alive.
+_task_names: WeakKeyDictionary[Any, tuple[str, dict[str, str]]] = WeakKeyDictionary()
+#: The same for tasks given as strings, which cannot be held weakly (bounded).
+_string_names: dict[str, tuple[str, dict[str, str]]] = {}
 
 
 def _task_name(intent: Intent) -> str:
@@ -130,17 +148,24 @@ def _task_name(intent: Intent) -> str:
 
 def _task_attributes(intent: Intent) -> tuple[str, dict[str, str]]:
     task = intent.task
-    known = _task_names.get(id(task))
-    if known is not None and known[0] is task:
-        return known[1], known[2]
+    cache: Any = _string_names if isinstance(task, str) else _task_names
+    try:
+        known = cache.get(task)
+    except TypeError:  # unhashable, or not weakly referenceable: named each time
+        cache, known = None, None
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     try:
         name = task_reference(task)
     except Exception:  # naming must never break a flush
         name = intent.name
-    attributes = {"airlock.task": name}
-    if len(_task_names) < 10_000:  # bounded, should tasks be made on the fly
-        _task_names[id(task)] = (task, name, attributes)
-    return name, attributes
+    found = (name, {"airlock.task": name})
+    if cache is not None and (cache is _task_names or len(cache) < 10_000):
+        try:
+            cache[task] = found
+        except TypeError:
+            pass
+    return found
 
 
 #: The last context whose headers were injected, and those headers: intents enqueued
@@ -212,7 +237,7 @@ def airlock_dispatch_finished(intents: Sequence[Intent], error: BaseException | 
         span.set_attribute("airlock.intents.failed", len(failed))
         span.set_attribute("airlock.intents.pending", len(getattr(error, "pending", ())))
         span.set_attribute("error.type", type(error).__qualname__)
-        span.set_status(Status(StatusCode.ERROR, str(error)[:200]))
+        span.set_status(Status(StatusCode.ERROR, _message(error)))
     span.set_attribute("airlock.outcome", outcome)
     span.end()
     sent = intents if error is None else getattr(error, "dispatched", ())
@@ -252,7 +277,7 @@ def airlock_dispatch_failed(intent: Intent, error: BaseException) -> None:
     span = flush.span if flush is not None else trace.get_current_span()
     span.add_event(
         "airlock.intent.failed",
-        {"airlock.task": name, "error.type": error_type, "exception.message": str(error)[:200]},
+        {"airlock.task": name, "error.type": error_type, "exception.message": _message(error)},
     )
 
 
@@ -311,9 +336,13 @@ def airlock_task_finished(error: BaseException | None) -> None:
         return
     context.detach(run.token)  # type: ignore[arg-type]
     if error is not None:
-        run.span.record_exception(error)
-        run.span.set_status(Status(StatusCode.ERROR, f"{type(error).__qualname__}: {error}"[:200]))
-        run.span.set_attribute("error.type", type(error).__qualname__)
+        error_type = type(error).__qualname__
+        try:
+            run.span.record_exception(error)
+        except Exception:  # the SDK calls str(error), which may raise
+            run.span.add_event("exception", {"exception.type": error_type})
+        run.span.set_status(Status(StatusCode.ERROR, f"{error_type}: {_message(error)}"))
+        run.span.set_attribute("error.type", error_type)
     run.span.end()
 
 
