@@ -37,12 +37,13 @@ class Run:
     timed_out: bool = False
 
     def elapsed(self) -> float:
+        """Seconds since the suite started."""
         return time.monotonic() - self.started
 
 
 def start(suite: str, pytest_args: list[str]) -> Run:
     """Start ``pytest suite`` in a new process group (so a kill reaches its workers)."""
-    output = tempfile.TemporaryFile()
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - finish() closes it once the suite ends
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", suite, *pytest_args],
         stdout=output,
@@ -61,14 +62,17 @@ def finish(run: Run) -> bool:
     run.output.close()
     if run.timed_out:
         outcome = "killed: ran past the timeout"
+    elif run.process.returncode == 0:
+        outcome = "passed"
     else:
-        outcome = "passed" if run.process.returncode == 0 else f"failed (exit {run.process.returncode})"
+        outcome = f"failed (exit {run.process.returncode})"
     sys.stdout.write(f"===== {run.suite}: {outcome} in {run.elapsed():.0f} s =====\n")
     sys.stdout.flush()
     return run.process.returncode == 0 and not run.timed_out
 
 
 def main(argv: list[str]) -> int:
+    """Run the suites ``argv`` names; 0 when all passed, else 1."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=3, help="suites at once (default: 3)")
     parser.add_argument(
