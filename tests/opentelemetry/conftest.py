@@ -61,22 +61,27 @@ def spans() -> Callable[[], list[ReadableSpan]]:
 
 
 @pytest.fixture
-def metric_points() -> Callable[[str], list[tuple[dict[str, Any], Any]]]:
-    """``points(name)``: each data point of metric ``name`` as (attributes, value or histogram)."""
+def collect() -> Callable[[], dict[str, list[tuple[dict[str, Any], Any]]]]:
+    """One collection: each metric's data points as (attributes, value or histogram point).
 
-    def points(name: str) -> list[tuple[dict[str, Any], Any]]:
+    Collect once per moment compared: SDK 1.20's histograms report only the points
+    recorded since the previous collection.
+    """
+
+    def snapshot() -> dict[str, list[tuple[dict[str, Any], Any]]]:
         data = READER.get_metrics_data()
-        found = []
+        found: dict[str, list[tuple[dict[str, Any], Any]]] = {}
         for resource in data.resource_metrics if data else ():
             for scope in resource.scope_metrics:
                 for metric in scope.metrics:
-                    if metric.name == name:
-                        for point in metric.data.data_points:
-                            value = getattr(point, "value", point)
-                            found.append((dict(point.attributes or {}), value))
+                    for point in metric.data.data_points:
+                        value = getattr(point, "value", point)
+                        found.setdefault(metric.name, []).append(
+                            (dict(point.attributes or {}), value)
+                        )
         return found
 
-    return points
+    return snapshot
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -113,17 +114,15 @@ _executor_names: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
 def _executor(executor: Callable[..., Any]) -> str:
     try:
         known = _executor_names.get(executor)
-    except TypeError:  # unhashable, or not weakly referenceable: named each time
+    except Exception:  # unhashable, not weakly referenceable, an __eq__ that raises
         known = None
     if known is not None:
         return known
     name = executor_name(executor) or str(
         getattr(executor, "__qualname__", type(executor).__name__)
     )
-    try:
+    with suppress(Exception):  # named each time, as above
         _executor_names[executor] = name
-    except TypeError:
-        pass
     return name
 
 
@@ -151,7 +150,7 @@ def _task_attributes(intent: Intent) -> tuple[str, dict[str, str]]:
     cache: Any = _string_names if isinstance(task, str) else _task_names
     try:
         known = cache.get(task)
-    except TypeError:  # unhashable, or not weakly referenceable: named each time
+    except Exception:  # unhashable, not weakly referenceable, an __eq__ that raises
         cache, known = None, None
     if known is not None:
         return known  # type: ignore[no-any-return]
@@ -161,10 +160,8 @@ def _task_attributes(intent: Intent) -> tuple[str, dict[str, str]]:
         name = intent.name
     found = (name, {"airlock.task": name})
     if cache is not None and (cache is _task_names or len(cache) < 10_000):
-        try:
+        with suppress(Exception):  # named each time, as above
             cache[task] = found
-        except TypeError:
-            pass
     return found
 
 
