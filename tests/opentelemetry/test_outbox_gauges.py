@@ -1,4 +1,4 @@
-"""``observe_outbox()``: pending and dead rows and the relay's lag, read through the Django model."""
+"""``observe_outbox()``: pending and dead rows and the relay's lag, read through the model."""
 
 from __future__ import annotations
 
