@@ -14,6 +14,8 @@ from otel_celery_app import QUEUE, record
 from spanfile import wait_for
 
 import airlock
+from airlock.plugins import dispatch
+from airlock_celery import celery_executor
 
 
 def start_celery(start_worker: Callable[..., Worker], span_file: Path, **env: str) -> Worker:
@@ -110,3 +112,34 @@ def test_with_the_celery_instrumentation_one_consumer_span_and_one_unbroken_chai
     assert run["trace_id"] == trace_id
     assert run["parent_id"] == format(publish.context.span_id, "016x")
     assert inside["parent_id"] == run["span_id"]
+
+
+def test_with_the_instrumentation_a_batch_of_many_traces_sends_each_in_its_own(
+    broker: Any,
+    start_worker: Callable[..., Worker],
+    span_file: Path,
+    tracer: trace.Tracer,
+    spans: Callable[[], list[Any]],
+    instrumented: None,
+) -> None:
+    """What the relay does: one batch of intents from two requests, sent outside any span."""
+    start_celery(start_worker, span_file, AIRLOCK_OTEL_CELERY_INSTRUMENT="1")
+    kept: list[airlock.Intent] = []
+    requests = []
+    for label in ("first", "second"):
+        with (
+            tracer.start_as_current_span("request") as request,
+            airlock.scope(executor=kept.append),
+        ):
+            airlock.enqueue(record, label)
+        requests.append(hex_ids(request))
+    dispatch(kept, celery_executor)
+    publishes = [span for span in spans() if span.name == "apply_async/airlock_otel.record"]
+    assert sorted((hex_ids(s)[0], format(s.parent.span_id, "016x")) for s in publishes) == sorted(
+        requests
+    )
+
+    worker_spans = wait_for(span_file, "inside", WORKER_TIMEOUT, count=2)
+    consumers = [span for span in worker_spans if span["kind"] == "CONSUMER"]
+    assert [span["name"] for span in consumers] == ["run/airlock_otel.record"] * 2
+    assert sorted(span["trace_id"] for span in consumers) == sorted(t for t, _ in requests)

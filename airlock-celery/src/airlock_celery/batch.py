@@ -22,6 +22,7 @@ from __future__ import annotations
 from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
+from airlock.plugins import publishing as announcing
 from airlock_celery.arguments import argument_check
 from airlock_celery.confirms import Confirms, supports_confirms
 from airlock_celery.connections import acquire_producer, flush_pool
@@ -123,13 +124,14 @@ class Batch:
             self._confirms.current = intent
         options = dispatch_options(intent)
         try:
-            if prepared is not None and (not options or PREPARED_OPTIONS.issuperset(options)):
-                prepared.publish(intent.args, dict(intent.kwargs), options)
-            else:
-                options = {"producer": self.producer, **(options or {})}
-                if self._flush_state.mandatory and _unset(task, options, "mandatory"):
-                    options["mandatory"] = True
-                task.apply_async(intent.args, dict(intent.kwargs), **options)
+            with announcing(intent):
+                if prepared is not None and (not options or PREPARED_OPTIONS.issuperset(options)):
+                    prepared.publish(intent.args, dict(intent.kwargs), options)
+                else:
+                    options = {"producer": self.producer, **(options or {})}
+                    if self._flush_state.mandatory and _unset(task, options, "mandatory"):
+                        options["mandatory"] = True
+                    task.apply_async(intent.args, dict(intent.kwargs), **options)
         except self._broker_errors as exc:
             raise uncertain(exc, "while it was being published") from exc
         self.held.append(intent)

@@ -170,6 +170,29 @@ def airlock_dispatch_finished(
 
 
 @hookspec
+def airlock_publish_started(intent: Intent) -> None:
+    """Called by an executor just before it builds and sends ``intent``'s message.
+
+    Executors that send one message per intent call it through
+    ``with airlock.plugins.publishing(intent):``, in the context the message is
+    built and sent in, so an implementation may set context variables there
+    for the length of that one publish (a tracing plugin makes the enqueuer's
+    trace current, so that a publish instrumentation records the send in it).
+    The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_publish_finished(intent: Intent, error: BaseException | None) -> None:
+    """Called after the send ``airlock_publish_started`` announced; ``error`` is what it raised.
+
+    For a broker that batches (a Redis pipeline), "sent" means handed to the
+    batch: the flush's outcome comes with ``airlock_dispatch_finished``. The
+    return value is ignored.
+    """
+
+
+@hookspec
 def airlock_task_started(task_name: str, headers: Mapping[str, str]) -> None:
     """Called by a worker integration just before a task's body runs, in the worker.
 

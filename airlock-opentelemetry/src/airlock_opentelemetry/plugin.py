@@ -12,6 +12,10 @@ Flush (``airlock_dispatch_started`` / ``airlock_dispatch_finished``)
     and duration histograms. A flush outside any span (the outbox relay) whose
     intents were all enqueued under one span continues that span's trace;
     otherwise the flush span links to each enqueuing span.
+Publish (``airlock_publish_started`` / ``airlock_publish_finished``)
+    Where the flush span belongs to another trace than an intent (a relay
+    batch of many traces), the enqueuer's context is current while that
+    intent's message is sent.
 Worker (``airlock_task_started`` / ``airlock_task_finished``)
     A ``CONSUMER`` span ``process <task>`` around the task's body, child of the
     enqueuing span (or linked to it: ``airlock_opentelemetry.configure``).
@@ -115,7 +119,7 @@ flush_duration = meter.create_histogram(
 class _Flush:
     """A flush in progress: its span, the context token, what it needs at the end."""
 
-    __slots__ = ("attributes", "previous", "span", "started", "token")
+    __slots__ = ("attributes", "previous", "span", "started", "token", "trace_id")
 
     def __init__(
         self, span: trace.Span, token: object, attributes: dict[str, str], previous: _Flush | None
@@ -125,6 +129,8 @@ class _Flush:
         self.attributes = attributes
         self.previous = previous
         self.started = time.perf_counter()
+        #: The flush's trace id as a ``traceparent`` spells it (32 hex digits).
+        self.trace_id = format(span.get_span_context().trace_id, "032x")
 
 
 class _Task:
@@ -139,6 +145,8 @@ class _Task:
 
 
 _flush: ContextVar[_Flush | None] = ContextVar("airlock_otel_flush", default=None)
+#: The context token of the publish in progress, if it made the enqueuer's context current.
+_publish: ContextVar[object | None] = ContextVar("airlock_otel_publish", default=None)
 _task: ContextVar[_Task | None] = ContextVar("airlock_otel_task", default=None)
 
 #: Executors with the name metrics use for them, held weakly (an executor may hold intents).
@@ -282,6 +290,38 @@ def airlock_dispatch_finished(intents: Sequence[Intent], error: BaseException | 
     flush_duration.record(
         time.perf_counter() - flush.started, {**flush.attributes, "airlock.outcome": outcome}
     )
+
+
+@airlock.hookimpl
+def airlock_publish_started(intent: Intent) -> None:
+    """Send the message in the enqueuer's trace when the flush's span is of another one.
+
+    A flush of intents from many traces (the outbox relay's) cannot be the
+    child of all of them; for the length of each message's send, the span
+    that enqueued it is made current, so that a publish instrumentation
+    (opentelemetry-instrumentation-celery) records the send, and propagates,
+    in the enqueuer's trace. Under a flush of the enqueuer's own trace nothing
+    changes: the send nests under the flush span.
+    """
+    headers = intent.headers
+    traceparent = headers.get("traceparent") if headers else None
+    if not isinstance(traceparent, str):
+        return
+    flush = _flush.get()
+    if flush is not None and traceparent[3:35] == flush.trace_id:
+        return
+    enqueuer = propagate.extract(headers, context=context.Context())
+    if trace.get_current_span(enqueuer).get_span_context().is_valid:
+        _publish.set(context.attach(enqueuer))
+
+
+@airlock.hookimpl
+def airlock_publish_finished() -> None:
+    """Restore the flush's context after a send made the enqueuer's current."""
+    token = _publish.get()
+    if token is not None:
+        _publish.set(None)
+        context.detach(token)  # type: ignore[arg-type]
 
 
 @airlock.hookimpl
