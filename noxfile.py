@@ -142,7 +142,7 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The checkout walkthrough, then the Django shop: what airlock lets out, and when."""
-    session.install("-e", "airlock-core", "-e", "airlock-django", "-e", "airlock-celery")
+    session.install("-r", "examples/shop/requirements.txt")
     session.run("python", "examples/checkout/checkout.py")
     session.run("python", "examples/shop/run_demo.py")
 
