@@ -82,7 +82,8 @@ STACK_SUITES = {"django52": ["tests/django"]}
 @nox.session
 @nox.parametrize("python,stack", STACKS)
 def tests(session: nox.Session, stack: str) -> None:
-    """The whole suite against real Redis, RabbitMQ and PostgreSQL on loopback."""
+    """The whole suite against real PostgreSQL, MariaDB, Redis and RabbitMQ on loopback."""
+    _require_services()
     _install_workspace(session, stack)
     if session.posargs:
         _install_core_floor(session, stack, list(session.posargs))
@@ -184,6 +185,18 @@ def changelog(session: nox.Session) -> None:
     """A distribution whose src/ changed since the base ref has a news fragment."""
     session.install("towncrier>=24.7", "packaging")
     session.run("python", "tools/changelog_check.py")
+
+
+def _require_services() -> None:
+    """Stop at once, before installing anything, when a service the tests need does not
+    answer: one message naming it and the command that starts it (tools/services_check.py)."""
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    import services_check
+
+    problem = services_check.problem()
+    if problem is not None:
+        raise SystemExit(problem)
 
 
 def _install_core_floor(session: nox.Session, stack: str, targets: list[str]) -> None:
