@@ -4,7 +4,7 @@ nox -s demo        the checkout walkthrough (sync executor, no services needed)
 nox -s tests       the whole test suite, oldest and newest supported stacks
 nox -s lint        ruff, and actionlint over .github/workflows/
 nox -s typecheck   mypy --strict over every distribution's src/ and tools/
-nox -s docs        mkdocs build --strict
+nox -s docs        mkdocs build --strict, then every page opened in headless Chromium
 nox -s bench       benchmarks, tables on stdout, JSON in bench/results/
 nox -s build       wheel and sdist of every distribution (or those named) into dist/, twine-checked
 nox -s changelog   a distribution whose src/ changed has a news fragment (tools/changelog_check.py)
@@ -119,7 +119,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the src/ of every distribution, and the release tools."""
     _install_workspace(session)
-    session.install("mypy>=1.13", "tomli")  # tools/ read TOML with tomli on Python 3.10
+    # tools/ read TOML with tomli on Python 3.10; tools/site_check.py drives Playwright.
+    session.install("mypy>=1.13", "tomli", "playwright>=1.49")
     session.run(
         "mypy", *[f"{dist}/src" for dist in DISTRIBUTIONS], f"{EXAMPLE_PLUGIN}/src", "tools"
     )
@@ -127,7 +128,9 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.13")
 def docs(session: nox.Session) -> None:
-    """Build the documentation site; warnings are errors."""
+    """Build the documentation site (warnings are errors), then open every page of its
+    navigation in headless Chromium (tools/site_check.py: console errors, broken links and
+    anchors, requests off the machine, undrawn diagrams)."""
     _install_workspace(session)
     session.install("-r", "docs/requirements.txt")
     session.run(
@@ -138,6 +141,7 @@ def docs(session: nox.Session) -> None:
         str(ROOT / "site"),
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
+    session.run("python", "tools/site_check.py", str(ROOT / "site"))
 
 
 @nox.session
