@@ -144,7 +144,9 @@ def docs(session: nox.Session) -> None:
     navigation in headless Chromium (tools/site_check.py: console errors, broken links and
     anchors, requests off the machine, undrawn diagrams)."""
     _install_workspace(session)
-    session.install("-r", "docs/requirements.txt")
+    session.install("-r", "docs/requirements.txt", "pytest>=8.0", "pytest-timeout>=2.3")
+    # The site check's own tests (it needs Playwright, which the test stacks cannot hold).
+    session.run("pytest", "tools/tests", "-q", "-p", "no:cacheprovider")
     session.run(
         "mkdocs",
         "build",

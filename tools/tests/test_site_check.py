@@ -1,6 +1,9 @@
-"""tools/site_check.py (run by nox -s docs) in a real headless Chromium, on small sites made
-here: it follows the navigation, and names the page of each console error, broken link,
-broken anchor, request off the machine and undrawn Mermaid diagram."""
+"""tools/site_check.py in a real headless Chromium, on small sites made here.
+
+It follows the navigation, and names the page of each console error, broken link, broken
+anchor, request off the machine and undrawn Mermaid diagram. nox -s docs runs these tests
+(its environment has Playwright), then the check on the real site.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ DRAWN = """<div id="d"></div><script>
 
 
 def make_site(tmp_path: Path, pages: dict[str, str]) -> Path:
+    """A site of one page per entry (path: body), each with the same navigation."""
     site = tmp_path / "site"
     for path, body in pages.items():
         page = site / path / "index.html"
@@ -36,6 +40,7 @@ def make_site(tmp_path: Path, pages: dict[str, str]) -> Path:
 
 
 def site_check(site: Path) -> subprocess.CompletedProcess[str]:
+    """Run the check on ``site`` as nox -s docs does, with a bounded wait."""
     return subprocess.run(
         [sys.executable, str(ROOT / "tools" / "site_check.py"), str(site)],
         capture_output=True,
@@ -45,6 +50,7 @@ def site_check(site: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_clean_site_passes(tmp_path: Path) -> None:
+    """Links and anchors that exist, a drawn diagram, a link elsewhere (not followed)."""
     site = make_site(
         tmp_path,
         {
@@ -61,6 +67,7 @@ def test_a_clean_site_passes(tmp_path: Path) -> None:
 
 
 def test_each_problem_is_named_with_its_page(tmp_path: Path) -> None:
+    """Every kind of problem, each on the page it is on; exit status 1."""
     site = make_site(
         tmp_path,
         {
@@ -85,6 +92,7 @@ def test_each_problem_is_named_with_its_page(tmp_path: Path) -> None:
 
 
 def test_a_missing_site_is_named(tmp_path: Path) -> None:
+    """No site built: said so, exit status 1."""
     result = site_check(tmp_path / "site")
     assert result.returncode == 1
     assert f"{tmp_path / 'site'}: no built site here (nox -s docs builds it)" in result.stderr
