@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 VARIABLES = (
@@ -90,3 +91,24 @@ def test_nox_tests_stops_before_installing_anything(tmp_path: Path) -> None:
     assert "pip install" not in result.stderr
     assert "nox > pytest" not in result.stderr
     assert result.stderr.count("Running session") == 1
+
+
+def test_compose_starts_each_service_where_the_defaults_look() -> None:
+    """compose.yaml publishes every service on the loopback port of its default URL, with
+    the databases and credentials those URLs name."""
+    import yaml  # pre-commit's dependency
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import services_check
+
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert sorted(compose) == sorted(s.compose_name for s in services_check.SERVICES)
+    for service in services_check.SERVICES:
+        url = urlsplit(service.default)
+        assert compose[service.compose_name]["ports"] == [f"127.0.0.1:{url.port}:{url.port}"]
+    postgres, mariadb = compose["postgres"]["environment"], compose["mariadb"]["environment"]
+    assert postgres == {"POSTGRES_HOST_AUTH_METHOD": "trust", "POSTGRES_DB": "test"}
+    assert mariadb == {"MARIADB_ALLOW_EMPTY_ROOT_PASSWORD": "1", "MARIADB_DATABASE": "test"}
+    assert [s.default for s in services_check.SERVICES if s.compose_name == "rabbitmq"] == [
+        "amqp://guest:guest@127.0.0.1:5672//"  # the image's own user, let in from outside
+    ]
