@@ -81,10 +81,15 @@ def manage(project: Path, env: dict[str, str], *args: str, **kwargs: object) -> 
 @pytest.fixture(scope="module")
 def migrated(project: Path, env: dict[str, str]) -> Path:
     """The page's commands: `makemigrations` finds the shipped migration complete, `migrate`
-    applies it, `check` (which checks settings.AIRLOCK too) finds nothing to report."""
+    applies it, `check` (which checks settings.AIRLOCK too) finds nothing to report, and
+    `airlock check` prints the line the page shows."""
     assert "No changes detected" in manage(project, env, "makemigrations", "signups")
     manage(project, env, "migrate")
     assert "System check identified no issues" in manage(project, env, "check")
+    checked = run(
+        [sys.executable, "-m", "airlock", "check", "--settings", "proj.settings"], project, env
+    )
+    assert checked.strip() in PAGE.read_text()  # the line the page shows
     return project
 
 

@@ -38,7 +38,7 @@ MIDDLEWARE = [
 ]
 
 AIRLOCK = {
-    "EXECUTOR": "celery",  # every effect becomes a Celery message
+    "EXECUTOR": "celery",  # enqueued Celery tasks are published by airlock-celery
 }
 # --8<-- [end:airlock]
 
