@@ -13,7 +13,7 @@ def checkout_view(request):
     airlock.enqueue(send_confirmation, order_id=order.id)
     airlock.enqueue(notify_warehouse, order_id=order.id)
     return HttpResponse("OK")
-    # after the response: both tasks are published, once the order's row is committed
+    # the middleware publishes both tasks once this 200 is returned and the order committed
 
 
 # --8<-- [end:view]
