@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import nox
 
@@ -79,24 +80,35 @@ STACKS = [
 STACK_SUITES = {"django52": ["tests/django"]}
 
 
+# Suites that take longest start first, so that the ones running side by side end
+# close together (tools/run_suites.py runs them; AIRLOCK_TEST_JOBS sets how many at once).
+LONGEST_FIRST = ["tests/django", "tests/celery", "tests/dramatiq", "tests/rq", "tests/huey"]
+
+
 @nox.session
 @nox.parametrize("python,stack", STACKS)
 def tests(session: nox.Session, stack: str) -> None:
     """The whole suite against real Redis, RabbitMQ and PostgreSQL on loopback."""
     _install_workspace(session, stack)
+    env = {"AIRLOCK_TEST_STACK": stack}
     if session.posargs:
         _install_core_floor(session, stack, list(session.posargs))
-        session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
+        session.run("pytest", *session.posargs, env=env)
         return
-    failed = []
-    for suite in STACK_SUITES.get(stack) or _suites():
-        _install_core_floor(session, stack, [suite])
+    suites = sorted(
+        STACK_SUITES.get(stack) or _suites(),
+        key=lambda s: LONGEST_FIRST.index(s) if s in LONGEST_FIRST else len(LONGEST_FIRST),
+    )
+    failed = False
+    for group in _by_core_floor(session, stack, suites):
+        _install_core_floor(session, stack, group)
+        jobs = os.environ.get("AIRLOCK_TEST_JOBS", "3")
         try:
-            session.run("pytest", suite, env={"AIRLOCK_TEST_STACK": stack})
+            session.run("python", "tools/run_suites.py", "--jobs", jobs, *group, env=env)
         except nox.command.CommandFailed:
-            failed.append(suite)
+            failed = True
     if failed:
-        session.error(f"failing suites: {', '.join(failed)}")
+        session.error("some suites failed: the lines starting with 'failing suites' name them")
 
 
 @nox.session(python="3.13")
@@ -186,19 +198,34 @@ def changelog(session: nox.Session) -> None:
     session.run("python", "tools/changelog_check.py")
 
 
-def _install_core_floor(session: nox.Session, stack: str, targets: list[str]) -> None:
-    """On the oldest stack, an integration's suite runs on the airlock-core its floor
-    names: from that release tag once it exists, else the tree's (tools/core_floor.py)."""
-    if stack != "oldest":
-        return
+def _core_choice(session: nox.Session, targets: list[str]) -> Any:
+    """The airlock-core the oldest stack installs for ``targets`` (tools/core_floor.py)."""
     if str(ROOT / "tools") not in sys.path:
         sys.path.insert(0, str(ROOT / "tools"))
     import core_floor
 
     try:
-        choice = core_floor.choose(ROOT, targets, ROOT / ".nox" / "airlock-core-floor")
+        return core_floor.choose(ROOT, targets, ROOT / ".nox" / "airlock-core-floor")
     except core_floor.ReleaseError as error:
         session.error(str(error))
+
+
+def _by_core_floor(session: nox.Session, stack: str, suites: list[str]) -> list[list[str]]:
+    """The suites in groups that run on the same airlock-core, so each group can run at once."""
+    if stack != "oldest":
+        return [suites]
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for suite in suites:
+        groups.setdefault(tuple(_core_choice(session, [suite]).install_args), []).append(suite)
+    return list(groups.values())
+
+
+def _install_core_floor(session: nox.Session, stack: str, targets: list[str]) -> None:
+    """On the oldest stack, an integration's suite runs on the airlock-core its floor
+    names: from that release tag once it exists, else the tree's (tools/core_floor.py)."""
+    if stack != "oldest":
+        return
+    choice = _core_choice(session, targets)
     session.log(f"airlock-core for {choice.reason}")
     constraints = sorted(ROOT.glob(f"constraints/{stack}*.txt"))
     session.install(*choice.install_args, *[a for c in constraints for a in ("-c", str(c))])
