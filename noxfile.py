@@ -83,6 +83,8 @@ STACK_SUITES = {"django52": ["tests/django"]}
 # Suites that take longest start first, so that the ones running side by side end
 # close together (tools/run_suites.py runs them; AIRLOCK_TEST_JOBS sets how many at once).
 LONGEST_FIRST = ["tests/django", "tests/celery", "tests/dramatiq", "tests/rq", "tests/huey"]
+# Suites long enough to run as several pytest processes (their files dealt round-robin).
+SHARDS = {"tests/django": 2}
 
 
 @nox.session
@@ -105,7 +107,8 @@ def tests(session: nox.Session, stack: str) -> None:
         _install_core_floor(session, stack, group)
         jobs = os.environ.get("AIRLOCK_TEST_JOBS", "3")
         try:
-            session.run("python", "tools/run_suites.py", "--jobs", jobs, *group, env=env)
+            shards = [f"--shards={suite}={n}" for suite, n in SHARDS.items() if suite in group]
+            session.run("python", "tools/run_suites.py", "--jobs", jobs, *shards, *group, env=env)
         except nox.command.CommandFailed:
             failed = True
     if failed:
