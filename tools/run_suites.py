@@ -21,6 +21,7 @@ failed, and the last lines name them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -82,6 +83,13 @@ def start(job: Job, pytest_args: list[str]) -> Run:
     return Run(job.label, process, output)
 
 
+def kill(run: Run) -> None:
+    """Kill a suite's pytest process and every worker it started (its process group)."""
+    with contextlib.suppress(ProcessLookupError):  # the whole group had already exited
+        os.killpg(run.process.pid, signal.SIGKILL)
+    run.process.wait()
+
+
 def finish(run: Run) -> bool:
     """Print the suite's output and its outcome; True if it passed."""
     run.output.seek(0)
@@ -131,19 +139,24 @@ def main(argv: list[str]) -> int:
     ]
     running: list[Run] = []
     failed: list[str] = []
-    while waiting or running:
-        while waiting and len(running) < args.jobs:
-            running.append(start(waiting.pop(0), pytest_args))
-        time.sleep(0.2)
-        for run in list(running):
-            if run.process.poll() is None and run.elapsed() > args.timeout:
-                run.timed_out = True
-                os.killpg(run.process.pid, signal.SIGKILL)
-                run.process.wait()
-            if run.process.poll() is not None:
-                running.remove(run)
-                if not finish(run):
-                    failed.append(run.label)
+    # Stopped (Ctrl-C, or SIGTERM from nox or CI): take the suites' process groups along.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        while waiting or running:
+            while waiting and len(running) < args.jobs:
+                running.append(start(waiting.pop(0), pytest_args))
+            time.sleep(0.2)
+            for run in list(running):
+                if run.process.poll() is None and run.elapsed() > args.timeout:
+                    run.timed_out = True
+                    kill(run)
+                if run.process.poll() is not None:
+                    running.remove(run)
+                    if not finish(run):
+                        failed.append(run.label)
+    finally:
+        for run in running:
+            kill(run)
     if failed:
         print(f"\nfailing suites: {', '.join(failed)}")
         return 1
