@@ -31,7 +31,8 @@ wait_port() {  # name port seconds
 if ! command -v pg_ctlcluster >/dev/null; then log "installing postgresql"; apt_install postgresql; fi
 if ! port_open 5432; then
   log "starting postgresql"
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+  newest=$(printf '%s\n' /etc/postgresql/* | sort -V | tail -1)
+  pg_ctlcluster --skip-systemctl-redirect "${newest##*/}" main start || true
 fi
 wait_port postgresql 5432 60
 # The tests connect as postgres over TCP with trust auth to database "test".
