@@ -4,7 +4,7 @@ nox -s demo        the checkout walkthrough (sync executor, no services needed)
 nox -s tests       the whole test suite, oldest and newest supported stacks
 nox -s lint        ruff, and actionlint over .github/workflows/
 nox -s typecheck   mypy --strict over every distribution's src/ and tools/
-nox -s docs        mkdocs build --strict
+nox -s docs        mkdocs build --strict, then every page opened in headless Chromium
 nox -s bench       benchmarks, tables on stdout, JSON in bench/results/
 nox -s build       wheel and sdist of every distribution (or those named) into dist/, twine-checked
 nox -s changelog   a distribution whose src/ changed has a news fragment (tools/changelog_check.py)
@@ -83,12 +83,15 @@ STACK_SUITES = {"django52": ["tests/django"]}
 # Suites that take longest start first, so that the ones running side by side end
 # close together (tools/run_suites.py runs them; AIRLOCK_TEST_JOBS sets how many at once).
 LONGEST_FIRST = ["tests/django", "tests/celery", "tests/dramatiq", "tests/rq", "tests/huey"]
+# Suites long enough to run as several pytest processes (their files dealt round-robin).
+SHARDS = {"tests/django": 2}
 
 
 @nox.session
 @nox.parametrize("python,stack", STACKS)
 def tests(session: nox.Session, stack: str) -> None:
-    """The whole suite against real Redis, RabbitMQ and PostgreSQL on loopback."""
+    """The whole suite against real PostgreSQL, MariaDB, Redis and RabbitMQ on loopback."""
+    _require_services()
     _install_workspace(session, stack)
     env = {"AIRLOCK_TEST_STACK": stack}
     if session.posargs:
@@ -104,7 +107,8 @@ def tests(session: nox.Session, stack: str) -> None:
         _install_core_floor(session, stack, group)
         jobs = os.environ.get("AIRLOCK_TEST_JOBS", "3")
         try:
-            session.run("python", "tools/run_suites.py", "--jobs", jobs, *group, env=env)
+            shards = [f"--shards={suite}={n}" for suite, n in SHARDS.items() if suite in group]
+            session.run("python", "tools/run_suites.py", "--jobs", jobs, *shards, *group, env=env)
         except nox.command.CommandFailed:
             failed = True
     if failed:
@@ -130,7 +134,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the src/ of every distribution, and the release tools."""
     _install_workspace(session)
-    session.install("mypy>=1.13", "tomli")  # tools/ read TOML with tomli on Python 3.10
+    # tools/ read TOML with tomli on Python 3.10; tools/site_check.py drives Playwright.
+    session.install("mypy>=1.13", "tomli", "playwright>=1.49")
     session.run(
         "mypy", *[f"{dist}/src" for dist in DISTRIBUTIONS], f"{EXAMPLE_PLUGIN}/src", "tools"
     )
@@ -138,9 +143,13 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.13")
 def docs(session: nox.Session) -> None:
-    """Build the documentation site; warnings are errors."""
+    """Build the documentation site (warnings are errors), then open every page of its
+    navigation in headless Chromium (tools/site_check.py: console errors, broken links and
+    anchors, requests off the machine, undrawn diagrams)."""
     _install_workspace(session)
-    session.install("-r", "docs/requirements.txt")
+    session.install("-r", "docs/requirements.txt", "pytest>=8.0", "pytest-timeout>=2.3")
+    # The site check's own tests (it needs Playwright, which the test stacks cannot hold).
+    session.run("pytest", "tools/tests", "-q", "-p", "no:cacheprovider")
     session.run(
         "mkdocs",
         "build",
@@ -149,12 +158,13 @@ def docs(session: nox.Session) -> None:
         str(ROOT / "site"),
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
+    session.run("python", "tools/site_check.py", str(ROOT / "site"))
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
     """The checkout walkthrough, then the Django shop: what airlock lets out, and when."""
-    session.install("-e", "airlock-core", "-e", "airlock-django", "-e", "airlock-celery")
+    session.install("-r", "examples/shop/requirements.txt")
     session.run("python", "examples/checkout/checkout.py")
     session.run("python", "examples/shop/run_demo.py")
 
@@ -196,6 +206,18 @@ def changelog(session: nox.Session) -> None:
     """A distribution whose src/ changed since the base ref has a news fragment."""
     session.install("towncrier>=24.7", "packaging")
     session.run("python", "tools/changelog_check.py")
+
+
+def _require_services() -> None:
+    """Stop at once, before installing anything, when a service the tests need does not
+    answer: one message naming it and the command that starts it (tools/services_check.py)."""
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    import services_check
+
+    problem = services_check.problem()
+    if problem is not None:
+        raise SystemExit(problem)
 
 
 def _core_choice(session: nox.Session, targets: list[str]) -> Any:
