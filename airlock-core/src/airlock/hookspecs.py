@@ -164,8 +164,9 @@ def airlock_dispatch_finished(
 ) -> None:
     """Called after the batch ``airlock_dispatch_started`` announced went out, or failed.
 
-    ``error`` is the ``DispatchError`` (with the accounting) or ``None``. The
-    return value is ignored.
+    ``error`` is the ``DispatchError`` (with the accounting), what interrupted
+    the batch (a ``KeyboardInterrupt``, say: it propagates after this call),
+    or ``None``. The return value is ignored.
     """
 
 
