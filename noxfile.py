@@ -4,7 +4,7 @@ nox -s demo        the checkout walkthrough (sync executor, no services needed)
 nox -s tests       the whole test suite, oldest and newest supported stacks
 nox -s lint        ruff, and actionlint over .github/workflows/
 nox -s typecheck   mypy --strict over every distribution's src/ and tools/
-nox -s docs        mkdocs build --strict
+nox -s docs        mkdocs build --strict, then every page opened in headless Chromium
 nox -s bench       benchmarks, tables on stdout, JSON in bench/results/
 nox -s build       wheel and sdist of every distribution (or those named) into dist/, twine-checked
 nox -s changelog   a distribution whose src/ changed has a news fragment (tools/changelog_check.py)
@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import nox
 
@@ -79,24 +80,39 @@ STACKS = [
 STACK_SUITES = {"django52": ["tests/django"]}
 
 
+# Suites that take longest start first, so that the ones running side by side end
+# close together (tools/run_suites.py runs them; AIRLOCK_TEST_JOBS sets how many at once).
+LONGEST_FIRST = ["tests/django", "tests/celery", "tests/dramatiq", "tests/rq", "tests/huey"]
+# Suites long enough to run as several pytest processes (their files dealt round-robin).
+SHARDS = {"tests/django": 2}
+
+
 @nox.session
 @nox.parametrize("python,stack", STACKS)
 def tests(session: nox.Session, stack: str) -> None:
-    """The whole suite against real Redis, RabbitMQ and PostgreSQL on loopback."""
+    """The whole suite against real PostgreSQL, MariaDB, Redis and RabbitMQ on loopback."""
+    _require_services()
     _install_workspace(session, stack)
+    env = {"AIRLOCK_TEST_STACK": stack}
     if session.posargs:
         _install_core_floor(session, stack, list(session.posargs))
-        session.run("pytest", *session.posargs, env={"AIRLOCK_TEST_STACK": stack})
+        session.run("pytest", *session.posargs, env=env)
         return
-    failed = []
-    for suite in STACK_SUITES.get(stack) or _suites():
-        _install_core_floor(session, stack, [suite])
+    suites = sorted(
+        STACK_SUITES.get(stack) or _suites(),
+        key=lambda s: LONGEST_FIRST.index(s) if s in LONGEST_FIRST else len(LONGEST_FIRST),
+    )
+    failed = False
+    for group in _by_core_floor(session, stack, suites):
+        _install_core_floor(session, stack, group)
+        jobs = os.environ.get("AIRLOCK_TEST_JOBS", "3")
         try:
-            session.run("pytest", suite, env={"AIRLOCK_TEST_STACK": stack})
+            shards = [f"--shards={suite}={n}" for suite, n in SHARDS.items() if suite in group]
+            session.run("python", "tools/run_suites.py", "--jobs", jobs, *shards, *group, env=env)
         except nox.command.CommandFailed:
-            failed.append(suite)
+            failed = True
     if failed:
-        session.error(f"failing suites: {', '.join(failed)}")
+        session.error("some suites failed: the lines starting with 'failing suites' name them")
 
 
 @nox.session(python="3.13")
@@ -118,7 +134,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the src/ of every distribution, and the release tools."""
     _install_workspace(session)
-    session.install("mypy>=1.13", "tomli")  # tools/ read TOML with tomli on Python 3.10
+    # tools/ read TOML with tomli on Python 3.10; tools/site_check.py drives Playwright.
+    session.install("mypy>=1.13", "tomli", "playwright>=1.49")
     session.run(
         "mypy", *[f"{dist}/src" for dist in DISTRIBUTIONS], f"{EXAMPLE_PLUGIN}/src", "tools"
     )
@@ -126,9 +143,13 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.13")
 def docs(session: nox.Session) -> None:
-    """Build the documentation site; warnings are errors."""
+    """Build the documentation site (warnings are errors), then open every page of its
+    navigation in headless Chromium (tools/site_check.py: console errors, broken links and
+    anchors, requests off the machine, undrawn diagrams)."""
     _install_workspace(session)
-    session.install("-r", "docs/requirements.txt")
+    session.install("-r", "docs/requirements.txt", "pytest>=8.0", "pytest-timeout>=2.3")
+    # The site check's own tests (it needs Playwright, which the test stacks cannot hold).
+    session.run("pytest", "tools/tests", "-q", "-p", "no:cacheprovider")
     session.run(
         "mkdocs",
         "build",
@@ -137,12 +158,13 @@ def docs(session: nox.Session) -> None:
         str(ROOT / "site"),
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
+    session.run("python", "tools/site_check.py", str(ROOT / "site"))
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
     """The checkout walkthrough, then the Django shop: what airlock lets out, and when."""
-    session.install("-e", "airlock-core", "-e", "airlock-django", "-e", "airlock-celery")
+    session.install("-r", "examples/shop/requirements.txt")
     session.run("python", "examples/checkout/checkout.py")
     session.run("python", "examples/shop/run_demo.py")
 
@@ -186,19 +208,46 @@ def changelog(session: nox.Session) -> None:
     session.run("python", "tools/changelog_check.py")
 
 
-def _install_core_floor(session: nox.Session, stack: str, targets: list[str]) -> None:
-    """On the oldest stack, an integration's suite runs on the airlock-core its floor
-    names: from that release tag once it exists, else the tree's (tools/core_floor.py)."""
-    if stack != "oldest":
-        return
+def _require_services() -> None:
+    """Stop at once, before installing anything, when a service the tests need does not
+    answer: one message naming it and the command that starts it (tools/services_check.py)."""
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    import services_check
+
+    problem = services_check.problem()
+    if problem is not None:
+        raise SystemExit(problem)
+
+
+def _core_choice(session: nox.Session, targets: list[str]) -> Any:
+    """The airlock-core the oldest stack installs for ``targets`` (tools/core_floor.py)."""
     if str(ROOT / "tools") not in sys.path:
         sys.path.insert(0, str(ROOT / "tools"))
     import core_floor
 
     try:
-        choice = core_floor.choose(ROOT, targets, ROOT / ".nox" / "airlock-core-floor")
+        return core_floor.choose(ROOT, targets, ROOT / ".nox" / "airlock-core-floor")
     except core_floor.ReleaseError as error:
         session.error(str(error))
+
+
+def _by_core_floor(session: nox.Session, stack: str, suites: list[str]) -> list[list[str]]:
+    """The suites in groups that run on the same airlock-core, so each group can run at once."""
+    if stack != "oldest":
+        return [suites]
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for suite in suites:
+        groups.setdefault(tuple(_core_choice(session, [suite]).install_args), []).append(suite)
+    return list(groups.values())
+
+
+def _install_core_floor(session: nox.Session, stack: str, targets: list[str]) -> None:
+    """On the oldest stack, an integration's suite runs on the airlock-core its floor
+    names: from that release tag once it exists, else the tree's (tools/core_floor.py)."""
+    if stack != "oldest":
+        return
+    choice = _core_choice(session, targets)
     session.log(f"airlock-core for {choice.reason}")
     constraints = sorted(ROOT.glob(f"constraints/{stack}*.txt"))
     session.install(*choice.install_args, *[a for c in constraints for a in ("-c", str(c))])

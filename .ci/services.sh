@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL, Redis and RabbitMQ answer on loopback: install what is
-# missing (apt-get), start what is down, and wait (bounded) until each answers.
+# Make sure PostgreSQL, MariaDB, Redis and RabbitMQ answer on loopback: install what is
+# missing (apt-get), start what is down, and wait (bounded) until each answers. Also
+# installs Debian's chromium, the browser nox -s docs checks the built site in.
+# Debian, as root; elsewhere, compose.yaml starts the same services.
 set -euo pipefail
 
 log() { printf '[services] %s\n' "$*"; }
@@ -29,7 +31,8 @@ wait_port() {  # name port seconds
 if ! command -v pg_ctlcluster >/dev/null; then log "installing postgresql"; apt_install postgresql; fi
 if ! port_open 5432; then
   log "starting postgresql"
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+  newest=$(printf '%s\n' /etc/postgresql/* | sort -V | tail -1)
+  pg_ctlcluster --skip-systemctl-redirect "${newest##*/}" main start || true
 fi
 wait_port postgresql 5432 60
 # The tests connect as postgres over TCP with trust auth to database "test".
@@ -40,6 +43,24 @@ if command -v psql >/dev/null; then
     psql -h 127.0.0.1 -U postgres -c "create database test" postgres
   fi
 fi
+
+# MariaDB: root with an empty password over TCP, database "test".
+if [ ! -x /etc/init.d/mariadb ]; then log "installing mariadb"; apt_install mariadb-server; fi
+if ! port_open 3306; then
+  log "starting mariadb"
+  /etc/init.d/mariadb start || true
+fi
+wait_port mariadb 3306 60
+if ! mariadb -h 127.0.0.1 -u root -e "select 1" >/dev/null 2>&1; then
+  log "letting root in over TCP with an empty password"
+  mariadb -u root -e "
+    CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '';
+    GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+    ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('');
+    FLUSH PRIVILEGES;" || log "could not change root's login; the MariaDB tests will say why"
+fi
+mariadb -h 127.0.0.1 -u root -e "create database if not exists test" \
+  || log "could not create database test; the MariaDB tests will say why"
 
 # Redis
 if ! command -v redis-server >/dev/null; then log "installing redis"; apt_install redis-server; fi
@@ -56,3 +77,6 @@ if ! port_open 5672; then
   rabbitmq-server -detached || true
 fi
 wait_port rabbitmq 5672 120
+
+# Chromium: nox -s docs opens the built site in it (headless, through Playwright).
+if [ ! -x /usr/bin/chromium ]; then log "installing chromium"; apt_install chromium; fi

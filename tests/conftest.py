@@ -92,3 +92,21 @@ def fresh_airlock() -> Iterator[None]:
     yield
     airlock.reset_configuration()
     assert airlock.get_current_scope() is None, "a test left a scope open"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only this shard's test files when tools/run_suites.py cut the suite in shards.
+
+    ``AIRLOCK_TEST_SHARD=i/n``: the suite's test files, in order, are dealt
+    round-robin to n shards; this process runs the i-th.
+    """
+    given = os.environ.get("AIRLOCK_TEST_SHARD")
+    if not given:
+        return
+    shard, _, count = given.partition("/")
+    files = sorted({item.path for item in items})
+    mine = set(files[int(shard) - 1 :: int(count)])
+    left = [item for item in items if item.path not in mine]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if item.path in mine]

@@ -169,9 +169,11 @@ def run(worker: subprocess.Popen[bytes] | None) -> int:
     shop_log = logging.getLogger("shop")
     shop_log.addHandler(ShopLog(timeline))
     shop_log.setLevel(logging.INFO)
-    executor = airlock.get_configuration()["executor"]
+    from django.conf import settings
+
+    executor = settings.AIRLOCK["EXECUTOR"]  # as configured: a registered name or a dotted path
     where = "a Celery worker" if worker else "this process (sync executor)"
-    print(f"airlock demo shop: Django + SQLite, executor {executor!r}; effects run in {where}.")
+    print(f"airlock demo shop: Django + SQLite, executor {executor}; effects run in {where}.")
 
     client = Client()
     failures: list[str] = []

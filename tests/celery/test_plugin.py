@@ -1,4 +1,4 @@
-"""The ``celery`` plugin: registration by entry point, names, and the seed import paths."""
+"""The ``celery`` plugin: registration by entry point, names, and the compatibility import paths."""
 
 from __future__ import annotations
 
@@ -26,15 +26,15 @@ def test_configure_by_name_and_by_environment(monkeypatch):
     assert airlock.get_configuration()["executor"] is celery_executor
 
 
-def test_seed_import_paths_are_the_same_objects():
+def test_compat_import_paths_are_the_same_objects():
     from airlock.integrations.celery import (
         LegacyTaskShim,
         install_global_intercept,
         uninstall_global_intercept,
     )
-    from airlock.integrations.executors.celery import celery_executor as seed_executor
+    from airlock.integrations.executors.celery import celery_executor as compat_executor
 
-    assert seed_executor is celery_executor
+    assert compat_executor is celery_executor
     assert LegacyTaskShim is airlock_celery.LegacyTaskShim
     assert install_global_intercept is airlock_celery.install_global_intercept
     assert uninstall_global_intercept is airlock_celery.uninstall_global_intercept

@@ -252,12 +252,10 @@ def test_the_hooks_leave_celery_unimported_in_a_process_that_does_not_use_it():
     )
     audit, result = run_fresh(code).splitlines()
     assert audit == "audit 1"
-    assert json.loads(result) == {
-        "kinds": {**TASK_KINDS},
-        "resolved": None,
-        "route": "sync",
-        "imported": [],
-    }
+    found = json.loads(result)
+    # other installed plugins (airlock-dramatiq, airlock-huey, ...) add their own kinds
+    assert found.pop("kinds").items() >= TASK_KINDS.items()
+    assert found == {"resolved": None, "route": "sync", "imported": []}
 
 
 def test_airlock_check_shows_the_routing_with_celery_installed_but_unconfigured():

@@ -137,7 +137,7 @@ def test_scoped_task_base_class(side, observations, until_drained):
 
 
 def test_block_tasks_stops_the_reentrant_cascade(side, observations, until_drained):
-    """The seed's enrich_from_api: saving the user inside the task does not re-enqueue it."""
+    """enrich_from_api: saving the user inside the task does not re-enqueue it."""
     user_id = int(time.time() * 1000) % 1_000_000
     with airlock.scope(executor="celery"):
         side.app.User(user_id).save()  # a plain save enqueues the enrichment

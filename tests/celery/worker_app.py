@@ -122,7 +122,7 @@ def make_app(broker_url: str, observe_url: str, *, name: str = "airlock_celery_t
         observe(f"api-usage:{user_id}", data=data)
 
     class User:
-        """The seed's re-entrant model: saving it enqueues its enrichment."""
+        """The documented re-entrant model: saving it enqueues its enrichment."""
 
         def __init__(self, id: int, age: int | None = None, income: int | None = None) -> None:
             self.id = id

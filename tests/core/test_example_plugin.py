@@ -4,6 +4,9 @@ selected by name, listed with its distribution, invisible with autoload off."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ import airlock
 PLUGIN = "example"
 EXECUTOR = "example"
 DISTRIBUTION = "airlock-example-plugin"
+README = Path(__file__).parents[2] / "examples" / "airlock-example-plugin" / "README.md"
 
 
 def test_the_example_executor_is_selected_by_name(
@@ -82,3 +86,38 @@ def test_autoload_off_hides_the_example_plugin() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert [e["name"] for e in json.loads(result.stdout)] == ["core"]
+
+
+def cells(line: str) -> list[str]:
+    """A row of ``airlock plugins``' table: columns are two or more spaces apart."""
+    return re.split(r" {2,}", line.strip())
+
+
+def test_the_readme_shows_what_airlock_plugins_prints() -> None:
+    """The README's table is the command's output in a fresh environment (airlock-core and
+    the example plugin only): each of its rows is the row the command prints for that
+    plugin, and its columns are laid out as the command lays out those rows alone."""
+    block = README.read_text().split("$ airlock plugins\n", 1)[1].split("```", 1)[0]
+    shown = [cells(line) for line in block.splitlines()]
+    command = Path(sys.executable).with_name("airlock")
+    result = subprocess.run(
+        [str(command), "plugins"],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    header, *rows = [cells(line) for line in result.stdout.splitlines()]
+    printed = {row[0]: row for row in rows}
+    assert shown[0] == header
+    assert [row[0] for row in shown[1:]] == ["core", PLUGIN]
+    for row in shown[1:]:
+        assert row == printed[row[0]], f"the README's row for {row[0]!r} is out of date"
+    widths = [max(len(row[i]) for row in shown) for i in range(len(header))]
+    laid_out = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in shown
+    ]
+    assert block.splitlines() == laid_out

@@ -1,4 +1,4 @@
-"""Seed-compatible import paths: ``sync`` forwards in core; the others name what to install."""
+"""Compatibility import paths: ``sync`` forwards in core; the others name what to install."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def task(*args: Any) -> None:
     pass
 
 
-def test_the_sync_executor_seed_path_works(recorder: Recorder) -> None:
+def test_the_sync_executor_compat_path_works(recorder: Recorder) -> None:
     from airlock.integrations.executors.sync import sync_executor
 
     assert sync_executor is airlock.sync_executor
@@ -28,7 +28,7 @@ def test_the_sync_executor_seed_path_works(recorder: Recorder) -> None:
 
 
 @pytest.mark.parametrize(
-    ("seed_path", "package", "distribution"),
+    ("compat_path", "package", "distribution"),
     [
         ("airlock.integrations.executors.celery", "airlock_celery", "airlock-celery"),
         ("airlock.integrations.executors.dramatiq", "airlock_dramatiq", "airlock-dramatiq"),
@@ -38,17 +38,17 @@ def test_the_sync_executor_seed_path_works(recorder: Recorder) -> None:
         ("airlock.integrations.django", "airlock_django", "airlock-django"),
     ],
 )
-def test_a_seed_path_whose_distribution_is_missing_says_what_to_install(
-    monkeypatch: pytest.MonkeyPatch, seed_path: str, package: str, distribution: str
+def test_a_compat_path_whose_distribution_is_missing_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, compat_path: str, package: str, distribution: str
 ) -> None:
     # None in sys.modules makes the package unfindable, installed or not.
     monkeypatch.setitem(sys.modules, package, None)
-    for name in [m for m in sys.modules if m == seed_path or m.startswith(f"{seed_path}.")]:
+    for name in [m for m in sys.modules if m == compat_path or m.startswith(f"{compat_path}.")]:
         monkeypatch.delitem(sys.modules, name)
     with pytest.raises(ImportError, match=f"pip install {distribution}") as caught:
-        importlib.import_module(seed_path)
+        importlib.import_module(compat_path)
     assert caught.value.name == package
-    assert seed_path not in sys.modules
+    assert compat_path not in sys.modules
 
 
 def test_require_names_the_distribution_for_a_missing_module() -> None:

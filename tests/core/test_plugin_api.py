@@ -301,6 +301,22 @@ def test_dispatch_hooks_frame_each_batch_with_its_scope_and_outcome(register_plu
     ]
 
 
+class Interrupting:
+    def __call__(self, intent: airlock.Intent) -> None:
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_dispatch_still_finishes_what_it_started(register_plugin: Any) -> None:
+    watcher = Watcher()
+    register_plugin(watcher, "core-test-watcher")
+    with pytest.raises(KeyboardInterrupt):
+        airlock.plugins.dispatch(intents_of(2), Interrupting())
+    assert watcher.events == [
+        ("started", [1, 2], None),
+        ("finished", [1, 2], "KeyboardInterrupt"),
+    ]
+
+
 def test_running_task_tells_the_plugins_around_a_task_run(register_plugin: Any) -> None:
     watcher = Watcher()
     with airlock.plugins.running_task("shop.tasks.charge", {"traceparent": "00-abc"}):

@@ -129,7 +129,7 @@ def test_scoped_task_publishes_only_after_its_transaction_commits(events: Events
 
 
 @pytest.mark.django_db(transaction=True)
-def test_seed_process_order_task_runs_on_the_worker(events: Events) -> None:
+def test_docs_process_order_task_runs_on_the_worker(events: Events) -> None:
     from celery_tasks import process_order
 
     order = Order.objects.create(customer="bob", total_cents=100)

@@ -28,7 +28,8 @@ def test_demo_on_embedded_defaults() -> None:
     result = run_demo()
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "effects run in this process (sync executor)" in out
+    assert "executor sync; effects run in this process (sync executor)" in out
+    assert " at 0x" not in out  # names, not reprs
     checkout, declined, backfill, admin, crash = out.split("\n== ")[1:]
     assert checkout.index("COMMIT") < checkout.index("dispatched notify_warehouse")
     assert "ran: send_shipping_email(order #1) in this process, order was shipped" in checkout
@@ -57,7 +58,12 @@ def test_demo_through_a_real_celery_worker(redis_url: str) -> None:
         SHOP_CELERY_QUEUE=f"django_shop_demo_{os.environ.get('AIRLOCK_TEST_STACK', 'local')}",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "effects run in a Celery worker" in result.stdout
+    assert (
+        "executor airlock.integrations.executors.celery.celery_executor;"
+        " effects run in a Celery worker" in result.stdout
+    )
+    assert "via CeleryExecutor" in result.stdout
+    assert " at 0x" not in result.stdout
     assert "ran: send_shipping_email(order #1) in worker pid" in result.stdout
     assert "ran: send_confirmation(order #202) in worker pid" in result.stdout
     assert "Everything escaped exactly when it should" in result.stdout

@@ -31,10 +31,10 @@ def test_every_example_file_is_included_in_the_page() -> None:
         assert f"docs/examples/django/{example.name}" in page, example.name
 
 
-def test_seed_settings_pass_airlock_check_and_manage_py_check() -> None:
+def test_celery_settings_pass_airlock_check_and_manage_py_check() -> None:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "settings_seed",
+        "DJANGO_SETTINGS_MODULE": "settings_celery",
         "PYTHONPATH": os.pathsep.join([str(EXAMPLES), str(ROOT / "examples" / "shop")]),
     }
     checked = subprocess.run(

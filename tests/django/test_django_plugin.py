@@ -1,4 +1,4 @@
-"""The `django` plugin, seed import paths and the django_tasks executor."""
+"""The `django` plugin, compatibility import paths and the django_tasks executor."""
 
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ def test_plugin_registers_the_django_scope() -> None:
     assert airlock.plugins.distribution("django") == "airlock-django"
 
 
-def test_seed_paths() -> None:
-    seed = importlib.import_module("airlock.integrations.django")
-    assert seed.AirlockMiddleware is AirlockMiddleware
-    assert seed.DjangoScope is DjangoScope
+def test_compat_paths() -> None:
+    compat = importlib.import_module("airlock.integrations.django")
+    assert compat.AirlockMiddleware is AirlockMiddleware
+    assert compat.DjangoScope is DjangoScope
     apps_module = importlib.import_module("airlock.integrations.django.apps")
     assert apps_module.AirlockDjangoConfig is AirlockDjangoConfig
     from django.apps import apps

@@ -104,7 +104,7 @@ def test_invalid_environment_executor_is_reported(monkeypatch: pytest.MonkeyPatc
     assert "AIRLOCK_EXECUTOR" in messages[0].msg
 
 
-def test_seed_celery_executor_path_works_verbatim() -> None:
+def test_compat_celery_executor_path_works_verbatim() -> None:
     from airlock.integrations.executors.celery import celery_executor
 
     with override_settings(

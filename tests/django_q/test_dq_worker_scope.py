@@ -8,6 +8,9 @@ from django_q.models import OrmQ, Task
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
+import airlock
+from airlock.plugins import register, unregister
+
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
@@ -54,3 +57,25 @@ def test_unscoping() -> None:
     assert airlock_django_q.unscope_tasks() is True
     assert airlock_django_q.unscope_tasks() is False
     airlock_django_q.scope_tasks()
+
+
+class TestHeaders:
+    """A plugin in the enqueuing process: every intent carries this test's headers."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    @airlock.hookimpl
+    def airlock_intent_enqueued(self, intent: airlock.Intent) -> None:
+        intent.headers = {**(intent.headers or {}), "x-test-key": self.key, "x-test-value": "v1"}
+
+
+def test_the_worker_hears_the_headers_the_enqueuer_set(orm_cluster: Cluster, key: str) -> None:
+    register(TestHeaders(key), name="test-headers")
+    try:
+        with airlock.scope(executor="django_q"):
+            airlock.enqueue("dqapp.tasks.record", f"{key}:ran", 1)
+    finally:
+        unregister("test-headers")
+    assert orm_cluster.wait_for(f"{key}:ran") == ["1"]
+    assert logged(f"{key}:started") == ["dqapp.tasks.record v1"]

@@ -7,6 +7,7 @@ scoped by airlock: what a task enqueues escapes only if it succeeds.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from typing import Any
 
 from huey import PriorityRedisHuey
@@ -14,9 +15,30 @@ from huey_effects import write
 
 import airlock
 import airlock_huey
+from airlock.plugins import register
 
 huey = PriorityRedisHuey("airlock_tests", url=os.environ["HUEY_REDIS_URL"], results=True)
 airlock_huey.scope_tasks(huey)
+
+#: What ``airlock_task_started`` heard last in this context: (task name, headers).
+started: ContextVar[tuple[str, dict[str, str]] | None] = ContextVar("started", default=None)
+
+
+class StartedTasks:
+    """A plugin the consumer registers: keeps what ``airlock_task_started`` hears."""
+
+    @airlock.hookimpl
+    def airlock_task_started(self, task_name: str, headers: Any) -> None:
+        started.set((task_name, dict(headers)))
+
+
+register(StartedTasks(), name="huey-started-tasks")
+
+
+@huey.task()
+def announced(key: str) -> None:
+    """Log what ``airlock_task_started`` heard just before this run."""
+    write(key, started.get())
 
 
 @huey.task()

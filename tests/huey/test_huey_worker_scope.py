@@ -73,3 +73,11 @@ def test_scope_options_and_unscoping() -> None:
 def test_scope_tasks_takes_a_huey_instance() -> None:
     with pytest.raises(airlock.UsageError, match="takes the Huey instance"):
         airlock_huey.scope_tasks("redis_app.huey")  # type: ignore[arg-type]
+
+
+def test_each_run_is_announced_to_plugins_without_headers(
+    redis_consumer: Consumer, key: str
+) -> None:
+    with airlock.scope(executor="huey"):
+        airlock.enqueue(redis_app.announced, key)
+    assert redis_consumer.wait_for(key) == ["('redis_app.announced', {})"]

@@ -22,10 +22,12 @@ from __future__ import annotations
 from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
+from airlock.plugins import publishing as announcing
 from airlock_celery.arguments import argument_check
 from airlock_celery.confirms import Confirms, supports_confirms
 from airlock_celery.connections import acquire_producer, flush_pool
 from airlock_celery.errors import DeliveryUncertain
+from airlock_celery.headers import dispatch_options
 
 if TYPE_CHECKING:
     from airlock import Intent
@@ -120,15 +122,16 @@ class Batch:
             prepared = self._tasks[task] = PreparedTask.for_task(task, self._flush_state)
         if self._confirms is not None:
             self._confirms.current = intent
-        options = intent.dispatch_options
+        options = dispatch_options(intent)
         try:
-            if prepared is not None and (not options or PREPARED_OPTIONS.issuperset(options)):
-                prepared.publish(intent.args, dict(intent.kwargs), options)
-            else:
-                options = {"producer": self.producer, **(options or {})}
-                if self._flush_state.mandatory and _unset(task, options, "mandatory"):
-                    options["mandatory"] = True
-                task.apply_async(intent.args, dict(intent.kwargs), **options)
+            with announcing(intent):
+                if prepared is not None and (not options or PREPARED_OPTIONS.issuperset(options)):
+                    prepared.publish(intent.args, dict(intent.kwargs), options)
+                else:
+                    options = {"producer": self.producer, **(options or {})}
+                    if self._flush_state.mandatory and _unset(task, options, "mandatory"):
+                        options["mandatory"] = True
+                    task.apply_async(intent.args, dict(intent.kwargs), **options)
         except self._broker_errors as exc:
             raise uncertain(exc, "while it was being published") from exc
         self.held.append(intent)

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airlock import DispatchError, UsageError
 from airlock.plugins import DispatchLedger
+from airlock.plugins import publishing as announcing
 from airlock_celery._publishing import _publishing, publishing
+from airlock_celery.headers import dispatch_options
 from airlock_celery.lookup import current_app, registered_task
 
 if TYPE_CHECKING:
@@ -163,8 +165,9 @@ class CeleryExecutor:
                         if not closing.close():
                             break
                     if kind is CANVAS:
-                        options = intent.dispatch_options or {}
-                        last_target.apply_async(intent.args, dict(intent.kwargs), **options)
+                        options = dispatch_options(intent) or {}
+                        with announcing(intent):
+                            last_target.apply_async(intent.args, dict(intent.kwargs), **options)
                     else:
                         with publishing(False):
                             last_target(*intent.args, **intent.kwargs)

@@ -25,6 +25,7 @@ from celery.signals import worker_init
 import airlock
 from airlock_celery._publishing import is_publishing, publishing
 from airlock_celery.buffering import buffer_call
+from airlock_celery.headers import running
 
 #: Apps the intercept is installed for, each with its ``wrap_task_execution``.
 _apps: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
@@ -124,7 +125,7 @@ def _apply_async(self: Any, args: Any = None, kwargs: Any = None, **options: Any
 
 def _call(self: Any, *args: Any, **kwargs: Any) -> Any:
     if _apps.get(self._get_app()):
-        with airlock.scope():
+        with running(self), airlock.scope():
             return _originals["__call__"](self, *args, **kwargs)
     return _originals["__call__"](self, *args, **kwargs)
 

@@ -140,7 +140,7 @@ def dispatch(
         lifecycle.dispatch_started(intents=intents, executor=executor, scope=scope)
     try:
         _send(intents, executor, keep_going, log)
-    except DispatchError as error:
+    except BaseException as error:  # a DispatchError, or what interrupted the batch
         if lifecycle.dispatch_finished is not None:
             lifecycle.dispatch_finished(
                 intents=intents, executor=executor, scope=scope, error=error

@@ -164,7 +164,31 @@ def airlock_dispatch_finished(
 ) -> None:
     """Called after the batch ``airlock_dispatch_started`` announced went out, or failed.
 
-    ``error`` is the ``DispatchError`` (with the accounting) or ``None``. The
+    ``error`` is the ``DispatchError`` (with the accounting), what interrupted
+    the batch (a ``KeyboardInterrupt``, say: it propagates after this call),
+    or ``None``. The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_publish_started(intent: Intent) -> None:
+    """Called by an executor just before it builds and sends ``intent``'s message.
+
+    Executors that send one message per intent call it through
+    ``with airlock.plugins.publishing(intent):``, in the context the message is
+    built and sent in, so an implementation may set context variables there
+    for the length of that one publish (a tracing plugin makes the enqueuer's
+    trace current, so that a publish instrumentation records the send in it).
+    The return value is ignored.
+    """
+
+
+@hookspec
+def airlock_publish_finished(intent: Intent, error: BaseException | None) -> None:
+    """Called after the send ``airlock_publish_started`` announced; ``error`` is what it raised.
+
+    For a broker that batches (a Redis pipeline), "sent" means handed to the
+    batch: the flush's outcome comes with ``airlock_dispatch_finished``. The
     return value is ignored.
     """
 

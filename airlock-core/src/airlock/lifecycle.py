@@ -26,6 +26,8 @@ class Lifecycle:
         "dropped",
         "enqueued",
         "failed",
+        "publish_finished",
+        "publish_started",
         "task_finished",
         "task_reference",
         "task_started",
@@ -41,6 +43,8 @@ class Lifecycle:
         "discarded": "airlock_scope_discarded",
         "dispatch_started": "airlock_dispatch_started",
         "dispatch_finished": "airlock_dispatch_finished",
+        "publish_started": "airlock_publish_started",
+        "publish_finished": "airlock_publish_finished",
         "task_started": "airlock_task_started",
         "task_finished": "airlock_task_finished",
         "task_reference": "airlock_task_reference",
@@ -54,6 +58,8 @@ class Lifecycle:
         self.discarded: Callable[..., Any] | None = None
         self.dispatch_started: Callable[..., Any] | None = None
         self.dispatch_finished: Callable[..., Any] | None = None
+        self.publish_started: Callable[..., Any] | None = None
+        self.publish_finished: Callable[..., Any] | None = None
         self.task_started: Callable[..., Any] | None = None
         self.task_finished: Callable[..., Any] | None = None
         self.task_reference: Callable[..., Any] | None = None

@@ -20,7 +20,8 @@ Tasks
     ``task_name``, ``task_reference``, ``resolve_task``, ``task_kinds``,
     ``executor_name_for`` (where the task router sends a task).
 Workers
-    ``running_task(task_name, headers)`` around each task a worker runs.
+    ``running_task(task_name, headers)`` around each task a worker runs;
+    ``publishing(intent)`` around each message an executor sends.
 Packaging
     ``lazy_exports`` and ``require`` for modules that forward to another
     distribution.
@@ -60,7 +61,7 @@ from airlock.registry import lookup, names, resolve_task, task_kinds
 from airlock.resolution import policy_factory, resolve_executor, resolve_policy
 from airlock.routing import router
 from airlock.scopes import resolve_scope_class
-from airlock.worker import running_task
+from airlock.worker import publishing, running_task
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ __all__ = [
     "names",
     "permanent_errors",
     "policy_factory",
+    "publishing",
     "register",
     "require",
     "reset",

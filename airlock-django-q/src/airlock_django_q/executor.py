@@ -13,6 +13,7 @@ the first dispatch, not with this module: ``airlock check`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from airlock import Intent
@@ -88,7 +89,35 @@ def _send(item: Prepared, broker: Any) -> None:
     options = dict(item.options)  # async_task takes task_name out of q_options
     if broker is not None:
         options.setdefault("broker", broker)
-    async_task(item.func, *item.intent.args, q_options=options, **item.intent.kwargs)
+    headers = item.intent.headers
+    if not headers:
+        async_task(item.func, *item.intent.args, q_options=options, **item.intent.kwargs)
+        return
+    _carry_headers()
+    token = _headers.set(dict(headers))
+    try:
+        async_task(item.func, *item.intent.args, q_options=options, **item.intent.kwargs)
+    finally:
+        _headers.reset(token)
+
+
+#: The key of a django-q task package that carries ``Intent.headers`` to the worker.
+HEADERS = "airlock_headers"
+#: The headers of the intent ``async_task`` is packaging, for the ``pre_enqueue`` receiver.
+_headers: ContextVar[dict[str, str] | None] = ContextVar("airlock_django_q_headers", default=None)
+
+
+def _carry_headers() -> None:
+    """Connect (once) the ``pre_enqueue`` receiver that adds the headers to the task package."""
+    from django_q.signals import pre_enqueue
+
+    pre_enqueue.connect(_add_headers, weak=False, dispatch_uid=HEADERS)
+
+
+def _add_headers(sender: Any, task: dict[str, Any], **kwargs: Any) -> None:
+    headers = _headers.get()
+    if headers:
+        task[HEADERS] = headers
 
 
 #: The executor registered as ``"django_q"`` (compatibility path:

@@ -4,8 +4,10 @@ django-q2 sends ``pre_execute`` in the worker process just before it calls a
 task, and ``post_execute_in_worker`` (django-q2 1.10 and later) right after,
 with the outcome in ``task["success"]``, before the worker hands the task to
 the monitor that saves it. ``scope_tasks()`` opens a scope on the first and
-ends it on the second: flush when the task succeeded, discard when it failed
-(including a timeout). A flush that fails turns the task into a failure:
+ends it on the second (around it, the run is announced to plugins with
+``airlock.plugins.running_task`` and the headers its intent carried): flush
+when the task succeeded, discard when it failed (including a timeout). A
+flush that fails turns the task into a failure:
 ``task["success"]`` becomes ``False`` and ``task["result"]`` the error, so
 the cluster saves it as a failed task.
 """
@@ -14,19 +16,22 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 from django_q.signals import post_execute_in_worker, pre_execute
 
 import airlock
 from airlock import AirlockError, Scope
+from airlock.plugins import running_task, task_reference
+from airlock_django_q.executor import HEADERS
 
 logger = logging.getLogger("airlock_django_q")
 
 DISPATCH_UID = "airlock_django_q.scope_tasks"
 
-#: The scope of each task running in this process, by task id.
-_open: dict[str, Scope] = {}
+#: The scope of each task running in this process, by task id, with its ``running_task``.
+_open: dict[str, tuple[Scope, running_task]] = {}
 
 
 def scope_tasks(**scope_options: Any) -> None:
@@ -39,7 +44,9 @@ def scope_tasks(**scope_options: Any) -> None:
     """
 
     def open_scope(sender: Any, task: dict[str, Any], **kwargs: Any) -> None:
-        _open[task["id"]] = airlock.scope(**scope_options).enter()
+        running = running_task(_name(task), _headers(task))
+        running.__enter__()
+        _open[task["id"]] = (airlock.scope(**scope_options).enter(), running)
 
     unscope_tasks()
     pre_execute.connect(open_scope, weak=False, dispatch_uid=DISPATCH_UID)
@@ -55,16 +62,40 @@ def unscope_tasks() -> bool:
 
 def close_scope(sender: Any, task: dict[str, Any], **kwargs: Any) -> None:
     """Flush the task's scope if it succeeded, discard it if not; a failed flush fails it."""
-    scope = _open.pop(task["id"], None)
-    if scope is None:
+    opened = _open.pop(task["id"], None)
+    if opened is None:
         return
-    scope.exit()
-    if not task.get("success"):
-        scope.discard()
-        return
+    scope, running = opened
+    failure: BaseException | None = None
     try:
-        scope.flush()
-    except AirlockError as error:
-        logger.error("Task %s: its effects failed to dispatch: %s", task.get("name"), error)
-        task["success"] = False
-        task["result"] = f"{error} : {traceback.format_exc()}"
+        scope.exit()
+        if not task.get("success"):
+            failure = TaskFailed(str(task.get("result")))
+            scope.discard()
+            return
+        try:
+            scope.flush()
+        except AirlockError as error:
+            logger.error("Task %s: its effects failed to dispatch: %s", task.get("name"), error)
+            task["success"] = False
+            task["result"] = f"{error} : {traceback.format_exc()}"
+            failure = error
+    finally:
+        running.__exit__(None if failure is None else type(failure), failure, None)
+
+
+class TaskFailed(Exception):
+    """What ``airlock_task_finished`` hears when a django-q task failed: its result, as text."""
+
+
+def _name(task: dict[str, Any]) -> str:
+    func = task.get("func")
+    return func if isinstance(func, str) else task_reference(func)
+
+
+def _headers(task: dict[str, Any]) -> Mapping[str, str] | None:
+    """What the task's intent carried (``task["airlock_headers"]``), if a mapping of strings."""
+    found = task.get(HEADERS)
+    if not isinstance(found, Mapping):
+        return None
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}

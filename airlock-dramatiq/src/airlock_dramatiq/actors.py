@@ -23,6 +23,8 @@ from airlock import Intent, UsageError
 MESSAGE_OPTIONS = frozenset({"pipe_target"})
 #: airlock's own option: the message id, chosen by the caller instead of generated.
 MESSAGE_ID = "message_id"
+#: The message option that carries ``Intent.headers`` to the worker (``AirlockMiddleware``).
+HEADERS = "airlock_headers"
 
 
 class Prepared(NamedTuple):
@@ -69,6 +71,8 @@ def prepare(intent: Intent) -> Prepared:
             f" dramatiq executor accepts 'delay', {MESSAGE_ID!r} and what the broker's"
             f" middleware declare: {', '.join(sorted(known))}."
         )
+    if intent.headers:
+        options[HEADERS] = dict(intent.headers)
     return Prepared(intent, actor, delay, options, message_id)
 
 

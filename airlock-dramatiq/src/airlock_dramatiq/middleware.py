@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import dramatiq
 
 import airlock
 from airlock import AirlockError, Scope
+from airlock.plugins import running_task
+from airlock_dramatiq.actors import HEADERS
 
 logger = logging.getLogger("airlock_dramatiq")
 
@@ -27,6 +30,10 @@ class AirlockMiddleware(dramatiq.Middleware):
     flush that raises ``DispatchError`` is logged (with the full accounting)
     and the message is marked failed: it is not acked as a success.
 
+    Around the scope, the run is announced to plugins
+    (``airlock.plugins.running_task``) with the headers the message's intent
+    carried (its ``airlock_headers`` option).
+
     Add it to the broker before declaring actors::
 
         broker.add_middleware(AirlockMiddleware(executor="dramatiq"))
@@ -38,6 +45,9 @@ class AirlockMiddleware(dramatiq.Middleware):
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
         """Open the message's scope in the worker thread."""
+        running = running_task(message.actor_name, _headers(message))
+        running.__enter__()
+        self._local.running = running
         self._local.scope = airlock.scope(**self.scope_options).enter()
 
     def after_process_message(
@@ -51,22 +61,40 @@ class AirlockMiddleware(dramatiq.Middleware):
         """Flush the scope if the actor succeeded, discard it otherwise."""
         scope = self._take()
         if scope is None:
-            return
-        if not scope.should_flush(exception):
-            scope.discard()
+            self._finish(exception)
             return
         try:
-            scope.flush()
-        except AirlockError as error:
-            logger.error("Message %s: its effects failed to dispatch: %s", message, error)
-            message.stuff_exception(error)
-            message.fail()
+            if not scope.should_flush(exception):
+                scope.discard()
+                return
+            try:
+                scope.flush()
+            except AirlockError as error:
+                logger.error("Message %s: its effects failed to dispatch: %s", message, error)
+                message.stuff_exception(error)
+                message.fail()
+                exception = error
+        finally:
+            self._finish(exception)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
         """A skipped message lets nothing out."""
         scope = self._take()
-        if scope is not None:
-            scope.discard()
+        try:
+            if scope is not None:
+                scope.discard()
+        finally:
+            self._finish(None)
+
+    def _finish(self, exception: BaseException | None) -> None:
+        running: running_task | None = getattr(self._local, "running", None)
+        if running is not None:
+            self._local.running = None
+            running.__exit__(
+                None if exception is None else type(exception),
+                exception,
+                None if exception is None else exception.__traceback__,
+            )
 
     def _take(self) -> Scope | None:
         scope: Scope | None = getattr(self._local, "scope", None)
@@ -75,3 +103,11 @@ class AirlockMiddleware(dramatiq.Middleware):
         self._local.scope = None
         scope.exit()
         return scope
+
+
+def _headers(message: Any) -> Mapping[str, str] | None:
+    """The ``airlock_headers`` option of ``message``, if it is a mapping of strings."""
+    found = message.options.get(HEADERS)
+    if not isinstance(found, Mapping):
+        return None
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}

@@ -12,6 +12,11 @@ Huey records the outcome: a flush that fails fails the task, with the
 ``DispatchError``, and Huey's retries and error results apply to it. Huey's
 post-execute hooks and signals could not do that: they run after the outcome
 is recorded, and Huey only logs what they raise.
+
+Around the scope the run is announced to plugins
+(``airlock.plugins.running_task``), without headers: a Huey message has no
+field for metadata other than the task's own arguments, so ``Intent.headers``
+do not travel with it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from huey import Huey
 from huey.api import Task
 
 import airlock
+from airlock.plugins import running_task
 
 #: The name of airlock's pre-execute hook on a Huey instance.
 HOOK_NAME = "airlock_scope"
@@ -44,7 +50,8 @@ def scope_tasks(huey: Huey, **scope_options: Any) -> None:
         run = type(task).execute
 
         def execute() -> Any:
-            with airlock.scope(**scope_options):
+            name = f"{type(task).__module__}.{type(task).__name__}"
+            with running_task(name), airlock.scope(**scope_options):
                 return run(task)
 
         task.execute = execute  # this run only

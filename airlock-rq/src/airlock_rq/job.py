@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 from rq.job import Job
 
 import airlock
+from airlock.plugins import running_task
 from airlock_rq import config
+from airlock_rq.options import HEADERS
 
 
 class AirlockJob(Job):
@@ -23,7 +25,9 @@ class AirlockJob(Job):
     them (``{"executor": "rq"}``). Left empty, the scope uses the process-wide
     defaults (``airlock.configure()``, ``AIRLOCK_EXECUTOR``). While the job runs,
     the ``rq`` executor falls back to the worker's own Redis connection when
-    none is configured.
+    none is configured. Around the scope, the run is announced to plugins
+    (``airlock.plugins.running_task``) with the headers the job's intent
+    carried (``meta["airlock_headers"]``).
     """
 
     airlock_scope_options: ClassVar[Mapping[str, Any]] = {}
@@ -35,7 +39,17 @@ class AirlockJob(Job):
         self.func  # noqa: B018
         token = config.worker_connection.set(self.connection)
         try:
-            with airlock.scope(**self.airlock_scope_options):
+            with (
+                running_task(self.func_name or "", self._airlock_headers()),
+                airlock.scope(**self.airlock_scope_options),
+            ):
                 return super().perform()
         finally:
             config.worker_connection.reset(token)
+
+    def _airlock_headers(self) -> Mapping[str, str] | None:
+        """What the job's intent carried in ``meta``, if it is a mapping of strings."""
+        found = (self.meta or {}).get(HEADERS)
+        if not isinstance(found, Mapping):
+            return None
+        return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}

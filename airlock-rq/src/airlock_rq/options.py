@@ -37,6 +37,9 @@ ENQUEUE_OPTIONS = _option_names(Queue.enqueue_call)
 BATCH_OPTIONS = _option_names(Queue.prepare_data) - {"depends_on"}
 
 
+#: The key of a job's ``meta`` that carries ``Intent.headers`` to the worker (``AirlockJob``).
+HEADERS = "airlock_headers"
+
 #: airlock's scheduling options: each names the ``Queue`` method that takes its value.
 SCHEDULING_OPTIONS = {"enqueue_at": datetime, "enqueue_in": timedelta}
 
@@ -78,6 +81,8 @@ def prepare(intent: Intent, default_queue: str) -> Prepared:
             f"{intent!r}: 'job_id' is the job's id, a non-empty string (or None: RQ makes"
             f" one); got {job_id!r}."
         )
+    if intent.headers:
+        options["meta"] = {**(options.get("meta") or {}), HEADERS: dict(intent.headers)}
     if schedule is not None:  # Queue.enqueue_at/enqueue_in, one job at a time
         return Prepared(intent, queue, _job_reference(intent), options, False, schedule)
     batchable = options.keys() <= BATCH_OPTIONS

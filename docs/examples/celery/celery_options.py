@@ -7,9 +7,9 @@ with airlock.scope():
         send_email,
         user_id=123,
         _dispatch_options={
-            "countdown": 60,  # Delay 60 seconds
-            "queue": "emails",  # Use specific queue
-            "priority": 9,  # High priority
+            "countdown": 60,  # not before a minute from now
+            "queue": "emails",  # the workers that read "emails"
+            "priority": 9,  # for brokers that order messages by priority
         },
     )
 # send_email.apply_async(args=(), kwargs={"user_id": 123}, countdown=60, queue="emails", priority=9)

@@ -5,7 +5,7 @@ from airlock.integrations.celery import install_global_intercept
 
 app = Celery("myapp")
 
-# Patch all tasks globally
+# every task of this app, from now on
 install_global_intercept(app)
 
 

@@ -10,7 +10,6 @@ def old_task(arg):
 
 
 def checkout():
-    # This now routes through airlock
     with airlock.scope():
-        old_task.delay(123)  # Emits DeprecationWarning, buffers intent
-    # Dispatches here
+        old_task.delay(123)  # a DeprecationWarning, and an intent in this scope
+    # published here, when the block ends

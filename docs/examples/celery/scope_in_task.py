@@ -12,4 +12,4 @@ def process_order(order_id):
 
         airlock.enqueue(send_email, order_id=order_id)
         airlock.enqueue(update_analytics, order_id=order_id)
-    # Flushes or discards at scope exit
+    # published here if the block finished, dropped if it raised

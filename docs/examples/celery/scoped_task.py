@@ -13,9 +13,7 @@ def process_order(order_id):
     order.status = "processed"
     save_order(order)
 
-    # These are buffered within the task's scope
+    # held by this run's scope, not published yet
     airlock.enqueue(send_email, order_id=order_id)
     airlock.enqueue(update_analytics, order_id=order_id)
-
-    # Flushes when task completes successfully
-    # Discards if task raises exception
+    # returning publishes both; an exception above would have dropped both

@@ -1,4 +1,4 @@
-"""The seed's Order: intent expressed in the domain method, released by the caller's scope."""
+"""The Order of "The problem", with intents: the caller's scope decides when they escape."""
 
 import airlock
 
@@ -20,8 +20,8 @@ class Order:
 
     def process(self) -> None:
         self.status = "processed"
-        airlock.enqueue(notify_warehouse, self.id)  # Buffered for later
-        airlock.enqueue(send_confirmation_email, self.id)  # Buffered for later
+        airlock.enqueue(notify_warehouse, self.id)  # recorded in the caller's scope
+        airlock.enqueue(send_confirmation_email, self.id)  # nothing has run yet
 
 
 # A view: effects go out when the request's scope ends.

@@ -1,19 +1,18 @@
 """DjangoScope: what a rolled-back savepoint does to the effects enqueued inside it."""
 
-# ruff: noqa: E402  (each snippet shows its own imports)
+# ruff: noqa: E402, F811  (each snippet shows its own imports, again)
 
+# --8<-- [start:rollback]
 from django.db import IntegrityError, transaction
 from shop.models import Order
 from shop.tasks import notify_warehouse
 
-
-def charge(order: Order) -> None:
-    if order.customer == "duplicate":
-        raise IntegrityError("duplicate payment reference")
-
-
-# --8<-- [start:rollback]
 import airlock
+
+
+def charge(order):
+    if order.customer == "duplicate":  # stands in for the payment provider saying no
+        raise IntegrityError("duplicate payment reference")
 
 
 def import_orders(rows):
@@ -33,6 +32,13 @@ def import_orders(rows):
 
 
 # --8<-- [start:using]
+from django.db import transaction
+from shop.models import Order
+from shop.tasks import notify_warehouse
+
+import airlock
+
+
 def archive(order_id):
     with transaction.atomic(using="sqlite"), airlock.scope(using="sqlite"):
         Order.objects.using("sqlite").create(customer="archived", total_cents=0)

@@ -6,7 +6,7 @@ import airlock
 
 
 def checkout(order_id: int, user_id: int) -> None:
-    # Deep in the call stack: nothing is sent yet.
+    # However far down the calls this runs, nothing is sent yet.
     airlock.enqueue(notify_warehouse, order_id, _dispatch_options={"max_retries": 5})
     airlock.enqueue(send_email, user_id, _dispatch_options={"delay": timedelta(seconds=1)})
 

@@ -14,7 +14,7 @@ airlock_rq.configure(connection=Redis.from_url(REDIS_URL), default_queue="rq_def
 
 
 def checkout(order_id: int, user_id: int) -> None:
-    # Deep in the call stack: nothing is sent yet.
+    # However far down the calls this runs, nothing is sent yet.
     airlock.enqueue(
         notify_warehouse,
         order_id,

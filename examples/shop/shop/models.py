@@ -17,8 +17,8 @@ class Order(models.Model):
 
         self.status = "processed"
         self.save(update_fields=["status"])
-        airlock.enqueue(notify_warehouse, order_id=self.pk)  # Buffered for later
-        airlock.enqueue(send_confirmation, order_id=self.pk)  # Buffered for later
+        airlock.enqueue(notify_warehouse, order_id=self.pk)  # held by the caller's scope
+        airlock.enqueue(send_confirmation, order_id=self.pk)  # until it decides
 
     def __str__(self) -> str:
         return f"order #{self.pk} ({self.customer})"

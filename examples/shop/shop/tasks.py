@@ -33,6 +33,12 @@ def notify_warehouse(order_id: int) -> None:
 
 
 @shared_task
+def send_notification(order_id: int) -> None:
+    """Tell the customer that their order changed."""
+    _record("send_notification", order_id)
+
+
+@shared_task
 def send_shipping_email(order_id: int) -> None:
     """Tell the customer the parcel left."""
     _record("send_shipping_email", order_id)

@@ -23,7 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "airlock.integrations.django",  # Auto-configures airlock
+    "airlock.integrations.django",  # applies settings.AIRLOCK at start-up
     "shop",
 ]
 MIDDLEWARE = [

@@ -1,8 +1,8 @@
 """A task whose transaction rolls back after it enqueued an effect."""
 
-from celery_tasks import send_notification
 from django.db import transaction
 from shop.models import Order
+from shop.tasks import send_notification
 from shop_project.celery import app
 
 import airlock

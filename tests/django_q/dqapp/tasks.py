@@ -33,3 +33,17 @@ def unsendable_effect(key: str) -> None:
     """Succeeds, but its effect has an option django-q2 does not know: the flush fails it."""
     record(f"{key}:ran", "yes")
     airlock.enqueue(record, f"{key}:effects", 1, _dispatch_options={"countdown": 5})
+
+
+class StartedTasks:
+    """A plugin the cluster registers: logs what ``airlock_task_started`` hears.
+
+    A test sets the header ``x-test-key`` at enqueue; the cluster logs the task's
+    name and the header ``x-test-value`` under ``<key>:started``.
+    """
+
+    @airlock.hookimpl
+    def airlock_task_started(self, task_name: str, headers: Any) -> None:
+        key = headers.get("x-test-key")
+        if key:
+            record(f"{key}:started", f"{task_name} {headers.get('x-test-value')}")

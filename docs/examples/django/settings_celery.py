@@ -1,4 +1,4 @@
-"""The settings of "Using with Django", on top of the demo shop's project settings."""
+"""The settings of the Django page's setup, on top of the demo shop's project settings."""
 
 from shop_project.settings import *  # noqa: F403  (the rest of a real project's settings)
 
@@ -11,7 +11,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "shop",
-    "airlock.integrations.django",  # Auto-configures airlock
+    "airlock.integrations.django",  # applies settings.AIRLOCK at start-up
 ]
 
 MIDDLEWARE = [
@@ -20,7 +20,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "airlock.integrations.django.AirlockMiddleware",
+    "airlock.integrations.django.AirlockMiddleware",  # last: one scope per request
 ]
 
 AIRLOCK = {
