@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL, MariaDB, Redis and RabbitMQ answer on loopback: install what is
 # missing (apt-get), start what is down, and wait (bounded) until each answers. Also
-# installs Debian's chromium, the browser nox -s docs checks the built site in.
+# installs Debian's chromium, the browser nox -s docs checks the built site in, and
+# MariaDB's client library, which the mysqlclient driver compiles against.
 # Debian, as root; elsewhere, compose.yaml starts the same services.
 set -euo pipefail
 
@@ -80,3 +81,9 @@ wait_port rabbitmq 5672 120
 
 # Chromium: nox -s docs opens the built site in it (headless, through Playwright).
 if [ ! -x /usr/bin/chromium ]; then log "installing chromium"; apt_install chromium; fi
+
+# mysqlclient (the Django suite's MariaDB driver) compiles against MariaDB's client library.
+if ! pkg-config --exists libmariadb 2>/dev/null; then
+  log "installing libmariadb-dev and pkg-config (to build mysqlclient)"
+  apt_install libmariadb-dev pkg-config
+fi
