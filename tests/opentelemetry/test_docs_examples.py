@@ -27,6 +27,7 @@ def test_django_celery_example_keeps_one_trace() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (
-        "POST /orders > airlock flush > process shop.send_receipt > render receipt"
-    )
+    assert done.stdout.splitlines() == [
+        "POST /orders > airlock flush > process shop.send_receipt > render receipt",
+        "POST /orders/durable > airlock flush > process shop.send_receipt > render receipt",
+    ]

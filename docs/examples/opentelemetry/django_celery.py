@@ -3,7 +3,9 @@
 Runs as it is (``python django_celery.py``): an in-memory span exporter, Django on
 SQLite in memory, and a Celery app in eager mode, so the task runs here, through
 the same task call path a worker takes. With a real broker and worker nothing
-changes but where the task's span is exported.
+changes but where the task's span is exported. The second part goes through the
+outbox: the request only writes a row, and a relay pass publishes it later,
+outside any request, still in the request's trace.
 """
 
 import django
@@ -24,7 +26,7 @@ trace.set_tracer_provider(provider)
 settings.configure(
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
     INSTALLED_APPS=["airlock.integrations.django"],
-    AIRLOCK={"EXECUTOR": "celery", "SCOPE": "django"},
+    AIRLOCK={"EXECUTOR": "celery", "SCOPE": "django", "OUTBOX": {"FAST_PATH": False}},
     USE_TZ=True,
 )
 django.setup()
@@ -69,3 +71,30 @@ for name in ("airlock flush", "process shop.send_receipt", "render receipt"):
 assert spans["process shop.send_receipt"].parent.span_id == request.context.span_id
 print(" > ".join(reversed(list(spans))))
 # --8<-- [end:check]
+
+# --8<-- [start:outbox]
+from django.core.management import call_command  # noqa: E402
+
+from airlock_django.periodic import relay_pass  # noqa: E402
+
+call_command("migrate", verbosity=0)  # the outbox table
+exporter.clear()
+
+
+def place_order_durably(order_id: int) -> None:
+    """With FAST_PATH off, the request writes the row and the relay publishes it."""
+    with (
+        tracer.start_as_current_span("POST /orders/durable"),
+        transaction.atomic(),
+        airlock.scope(_cls="outbox"),
+    ):
+        airlock.enqueue(send_receipt, order_id)
+
+
+place_order_durably(43)
+assert not [s for s in exporter.get_finished_spans() if s.name.startswith("process")]
+relay_pass(every=60)  # later, in the relay's process: no span is current here
+finished = sorted(exporter.get_finished_spans(), key=lambda span: span.start_time or 0)
+assert len({span.context.trace_id for span in finished}) == 1  # one trace, hours apart or not
+print(" > ".join(span.name for span in finished))
+# --8<-- [end:outbox]
