@@ -2,6 +2,9 @@
 
     python tools/site_check.py [SITE_DIR] [--browser /usr/bin/chromium]
 
+The browser defaults to ``$AIRLOCK_DOCS_BROWSER``, else ``/usr/bin/chromium``
+(GitHub's Ubuntu runners have Google Chrome at ``/usr/bin/google-chrome`` instead).
+
 Serves SITE_DIR (default ``site/``) on loopback and opens it in headless Chromium (Debian's
 ``chromium`` package), driven by Playwright. Starting from the home page, it visits every
 page of the navigation and fails, naming the page, on:
@@ -20,6 +23,7 @@ import argparse
 import contextlib
 import functools
 import http.server
+import os
 import sys
 import threading
 import urllib.error
@@ -41,7 +45,7 @@ from playwright.sync_api import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-BROWSER = "/usr/bin/chromium"
+BROWSER = os.environ.get("AIRLOCK_DOCS_BROWSER", "/usr/bin/chromium")
 #: Bound on loading one page, in milliseconds.
 PAGE_TIMEOUT_MS = 30_000
 #: Bound on drawing one page's diagrams once it has loaded (they take well under a second).
