@@ -334,6 +334,18 @@ def test_running_task_tells_the_plugins_around_a_task_run(register_plugin: Any) 
     ]
 
 
+def test_running_task_hands_plugins_only_the_string_pairs_of_a_message(
+    register_plugin: Any,
+) -> None:
+    watcher = Watcher()
+    register_plugin(watcher, "core-test-watcher")
+    for carried in (["00-abc"], "00-abc", {"traceparent": "00-abc", "hops": 3, 7: "x"}):
+        with airlock.plugins.running_task("shop.tasks.charge", carried):
+            pass
+    started = [event[2] for event in watcher.events if event[0] == "task started"]
+    assert started == [{}, {}, {"traceparent": "00-abc"}]
+
+
 class Opaque:
     """A framework's task object with no name airlock could read."""
 

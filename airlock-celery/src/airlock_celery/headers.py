@@ -31,20 +31,18 @@ def dispatch_options(intent: Intent) -> Mapping[str, Any] | None:
     return {**(options or {}), "headers": headers}
 
 
-def request_headers(request: Any) -> Mapping[str, str] | None:
-    """What the running task's message carried in ``airlock_headers`` (``None`` if nothing usable).
+def request_headers(request: Any) -> object:
+    """What the running task's message carried in ``airlock_headers`` (``None`` if nothing).
 
-    Celery puts a message's custom headers on the task's request; a value that
-    is not a mapping of strings (a message airlock did not build) is ignored.
+    Celery puts a message's custom headers on the task's request; the value is
+    handed on unchecked, and ``running_task`` keeps only its string pairs.
     """
     found = getattr(request, HEADER, None)
     if found is None:
         headers = getattr(request, "headers", None)
         if isinstance(headers, Mapping):
             found = headers.get(HEADER)
-    if not isinstance(found, Mapping):
-        return None
-    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
+    return found
 
 
 def running(task: Any) -> AbstractContextManager[None]:

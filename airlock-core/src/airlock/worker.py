@@ -15,12 +15,13 @@ message per intent wrap each send in ``publishing(intent)`` the same way
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from airlock import manager
 from airlock.lifecycle import lifecycle
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from contextlib import AbstractContextManager
     from types import TracebackType
 
@@ -38,18 +39,22 @@ class running_task:  # noqa: N801  (used like a function: `with running_task(...
     in force while the task enqueues and while its scope flushes. Entering it
     loads the plugins first if nothing in the worker has yet: a worker's first
     task must be announced like the others.
+
+    ``headers`` is what the task's message carried for its intent, as read
+    back, unchecked: a message may come from elsewhere, so plugins hear only
+    a mapping's string keys with string values (nothing, for anything else).
     """
 
     __slots__ = ("headers", "task_name")
 
-    def __init__(self, task_name: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, task_name: str, headers: object = None) -> None:
         self.task_name = task_name
-        self.headers = NO_HEADERS if headers is None else headers
+        self.headers = headers
 
     def __enter__(self) -> None:
         manager.load()
         if lifecycle.task_started is not None:
-            lifecycle.task_started(task_name=self.task_name, headers=self.headers)
+            lifecycle.task_started(task_name=self.task_name, headers=_readable(self.headers))
 
     def __exit__(
         self,
@@ -59,6 +64,13 @@ class running_task:  # noqa: N801  (used like a function: `with running_task(...
     ) -> None:
         if lifecycle.task_finished is not None:
             lifecycle.task_finished(task_name=self.task_name, error=exc)
+
+
+def _readable(headers: object) -> Mapping[str, str]:
+    """The string pairs of a message's headers; ``NO_HEADERS`` when it holds no mapping."""
+    if not isinstance(headers, Mapping):
+        return NO_HEADERS
+    return {k: v for k, v in headers.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 class _NotListening:

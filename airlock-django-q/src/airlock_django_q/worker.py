@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Mapping
 from typing import Any
 
 from django_q.signals import post_execute_in_worker, pre_execute
@@ -44,7 +43,7 @@ def scope_tasks(**scope_options: Any) -> None:
     """
 
     def open_scope(sender: Any, task: dict[str, Any], **kwargs: Any) -> None:
-        running = running_task(_name(task), _headers(task))
+        running = running_task(_name(task), task.get(HEADERS))
         running.__enter__()
         _open[task["id"]] = (airlock.scope(**scope_options).enter(), running)
 
@@ -91,11 +90,3 @@ class TaskFailed(Exception):
 def _name(task: dict[str, Any]) -> str:
     func = task.get("func")
     return func if isinstance(func, str) else task_reference(func)
-
-
-def _headers(task: dict[str, Any]) -> Mapping[str, str] | None:
-    """What the task's intent carried (``task["airlock_headers"]``), if a mapping of strings."""
-    found = task.get(HEADERS)
-    if not isinstance(found, Mapping):
-        return None
-    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 import dramatiq
@@ -45,7 +44,7 @@ class AirlockMiddleware(dramatiq.Middleware):
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
         """Open the message's scope in the worker thread."""
-        running = running_task(message.actor_name, _headers(message))
+        running = running_task(message.actor_name, message.options.get(HEADERS))
         running.__enter__()
         self._local.running = running
         self._local.scope = airlock.scope(**self.scope_options).enter()
@@ -103,11 +102,3 @@ class AirlockMiddleware(dramatiq.Middleware):
         self._local.scope = None
         scope.exit()
         return scope
-
-
-def _headers(message: Any) -> Mapping[str, str] | None:
-    """The ``airlock_headers`` option of ``message``, if it is a mapping of strings."""
-    found = message.options.get(HEADERS)
-    if not isinstance(found, Mapping):
-        return None
-    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}

@@ -40,16 +40,9 @@ class AirlockJob(Job):
         token = config.worker_connection.set(self.connection)
         try:
             with (
-                running_task(self.func_name or "", self._airlock_headers()),
+                running_task(self.func_name or "", (self.meta or {}).get(HEADERS)),
                 airlock.scope(**self.airlock_scope_options),
             ):
                 return super().perform()
         finally:
             config.worker_connection.reset(token)
-
-    def _airlock_headers(self) -> Mapping[str, str] | None:
-        """What the job's intent carried in ``meta``, if it is a mapping of strings."""
-        found = (self.meta or {}).get(HEADERS)
-        if not isinstance(found, Mapping):
-            return None
-        return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
