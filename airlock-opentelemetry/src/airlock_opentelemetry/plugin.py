@@ -417,12 +417,13 @@ def airlock_task_finished(error: BaseException | None) -> None:
     run.span.end()
 
 
-def _extract(task_name: str, headers: object) -> context.Context | None:
-    """The context ``headers`` carry, or ``None`` (a malformed one is logged at DEBUG)."""
+def _extract(task_name: str, headers: Mapping[str, str]) -> context.Context | None:
+    """The context ``headers`` carry, or ``None`` (a malformed one is logged at DEBUG).
+
+    ``running_task`` hands plugins only a mapping's string pairs, so a message
+    that carried something else arrives here empty.
+    """
     if not headers:
-        return None
-    if not isinstance(headers, Mapping):
-        logger.debug("Task %s: headers %r are not a mapping; ignored.", task_name, headers)
         return None
     extracted = propagate.extract(headers, context=context.Context())
     if trace.get_current_span(extracted).get_span_context().is_valid:
