@@ -102,13 +102,12 @@ def tests(session: nox.Session, stack: str) -> None:
         STACK_SUITES.get(stack) or _suites(),
         key=lambda s: LONGEST_FIRST.index(s) if s in LONGEST_FIRST else len(LONGEST_FIRST),
     )
-    jobs = os.environ.get("AIRLOCK_TEST_JOBS", "3")
     failed = False
-    for choice, group in _by_core_floor(session, stack, suites):
-        if choice is not None:
-            _install_core(session, stack, choice)
-        shards = [f"--shards={suite}={n}" for suite, n in SHARDS.items() if suite in group]
+    for group in _by_core_floor(session, stack, suites):
+        _install_core_floor(session, stack, group)
+        jobs = os.environ.get("AIRLOCK_TEST_JOBS", "3")
         try:
+            shards = [f"--shards={suite}={n}" for suite, n in SHARDS.items() if suite in group]
             session.run("python", "tools/run_suites.py", "--jobs", jobs, *shards, *group, env=env)
         except nox.command.CommandFailed:
             failed = True
@@ -233,20 +232,13 @@ def _core_choice(session: nox.Session, targets: list[str]) -> Any:
         session.error(str(error))
 
 
-def _by_core_floor(
-    session: nox.Session, stack: str, suites: list[str]
-) -> list[tuple[Any, list[str]]]:
-    """The suites in groups that run on the same airlock-core, so each group can run at once.
-
-    Each group comes with the airlock-core to install first (the oldest stack's
-    floor), or ``None`` on the other stacks, which keep the tree's.
-    """
+def _by_core_floor(session: nox.Session, stack: str, suites: list[str]) -> list[list[str]]:
+    """The suites in groups that run on the same airlock-core, so each group can run at once."""
     if stack != "oldest":
-        return [(None, suites)]
-    groups: dict[tuple[str, ...], tuple[Any, list[str]]] = {}
+        return [suites]
+    groups: dict[tuple[str, ...], list[str]] = {}
     for suite in suites:
-        choice = _core_choice(session, [suite])
-        groups.setdefault(tuple(choice.install_args), (choice, []))[1].append(suite)
+        groups.setdefault(tuple(_core_choice(session, [suite]).install_args), []).append(suite)
     return list(groups.values())
 
 
@@ -255,11 +247,7 @@ def _install_core_floor(session: nox.Session, stack: str, targets: list[str]) ->
     names: from that release tag once it exists, else the tree's (tools/core_floor.py)."""
     if stack != "oldest":
         return
-    _install_core(session, stack, _core_choice(session, targets))
-
-
-def _install_core(session: nox.Session, stack: str, choice: Any) -> None:
-    """Install the airlock-core ``choice`` names, pinned like the rest of the stack."""
+    choice = _core_choice(session, targets)
     session.log(f"airlock-core for {choice.reason}")
     constraints = sorted(ROOT.glob(f"constraints/{stack}*.txt"))
     session.install(*choice.install_args, *[a for c in constraints for a in ("-c", str(c))])
