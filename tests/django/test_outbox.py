@@ -264,6 +264,55 @@ def test_a_lambda_has_no_name_to_store() -> None:
     assert "no importable name" in str(caught.value.failed[0][1])
 
 
+class Greeter:
+    """A task of a framework airlock-django knows nothing about: a name without dots."""
+
+    name = "greet"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, who: str) -> None:
+        self.calls.append(who)
+
+
+GREET = Greeter()
+
+
+class GreeterPlugin:
+    """That framework's plugin: the only place that can turn "greet" back into the task."""
+
+    @airlock.hookimpl
+    def airlock_resolve_task(self, name: str) -> object | None:
+        return GREET if name == "greet" else None
+
+
+def test_the_outbox_asks_the_installed_plugins_for_a_task_by_name() -> None:
+    GREET.calls.clear()
+    with override_settings(AIRLOCK=outbox_settings(FAST_PATH=False)):
+        with pytest.raises(airlock.DispatchError) as caught, airlock.scope():
+            airlock.enqueue(GREET, "without its plugin")
+        assert "no importable name ('greet')" in str(caught.value.failed[0][1])
+        assert rows() == []
+
+        airlock.plugins.register(GreeterPlugin(), name="tests.greeter")
+        try:
+            with airlock.scope():
+                airlock.enqueue(GREET, "ada")
+            assert [row.task for row in rows()] == ["greet"]
+            assert GREET.calls == []  # no fast path: the row waits for the relay
+            tally = Relay().drain()
+        finally:
+            airlock.plugins.unregister("tests.greeter")
+    assert (tally.delivered, tally.rejected) == (1, 0)
+    assert GREET.calls == ["ada"]
+    assert statuses() == ["delivered"]
+
+    forged("greet")  # the plugin is gone: nothing can find the name any more
+    assert Relay().drain().rejected == 1
+    assert "the task 'greet' is not registered" in rows()[-1].last_error
+
+
 def test_an_executor_path_the_relay_would_not_use_fails_the_flush() -> None:
     with (
         pytest.raises(airlock.DispatchError) as caught,

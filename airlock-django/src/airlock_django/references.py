@@ -2,75 +2,49 @@
 
 A row stores its task and executor as strings. Turning them back into objects
 must never run code a row chose, so a name is only ever looked up in what the
-application itself registered: Celery's task registry, Dramatiq's actors,
-airlock's registered executors, the configured executor, and the task names
-listed in ``AIRLOCK["OUTBOX"]["TASKS"]``. Nothing is imported by path here.
+application itself registered: the tasks an installed plugin finds by name
+(``airlock.plugins.resolve_task``: Celery's task registry, Dramatiq's actors,
+Huey's tasks, or a third-party plugin's), airlock's registered executors, the
+configured executor, and the task names listed in ``AIRLOCK["OUTBOX"]["TASKS"]``.
+Nothing is imported by path here, and no task framework is imported at all:
+the plugins answer for their own.
 """
 
 from __future__ import annotations
 
-import sys
-import weakref
 from collections.abc import Callable, Collection
 from typing import Any
 
 import airlock
 from airlock import UsageError
-from airlock.plugins import executor_name, task_reference
+from airlock.plugins import executor_name, resolve_task, task_reference
 
 
 def task_name_of(task: object) -> str:
     """The name a row stores for ``task``; ``UsageError`` if it has none the relay can use."""
     name = task_reference(task)
-    if "<" in name or ("." not in name and not _is_framework_task(task)):
+    if "<" in name or ("." not in name and resolve_task(name) is None):
         raise UsageError(
             f"the outbox stores a task by name, and {task!r} has no importable name"
-            f" ({name!r}); enqueue a module-level function, a Celery task or a Dramatiq actor."
+            f" ({name!r}); enqueue a module-level function or a task an installed plugin"
+            f" registers (a Celery task, a Dramatiq actor, a Huey task)."
         )
     return name
 
 
 def find_task(name: str, allowed: Collection[str]) -> object | None:
-    """The task registered as ``name``, the name itself if allowlisted, else ``None``.
+    """The task a plugin finds as ``name``, the name itself if allowlisted, else ``None``.
 
-    Celery tasks and Dramatiq actors are looked up only when the application
-    has imported Celery or Dramatiq; the Celery app first imports its task
-    modules (autodiscovery, ``imports``) as a worker does at start. A name in
+    The installed plugins are asked first (``airlock_resolve_task``); a name in
     ``allowed`` is returned as a string, for the executor (RQ, sync) to
     resolve the way it resolves any string task.
     """
-    if "celery" in sys.modules:
-        from celery import current_app
-
-        app = current_app._get_current_object()  # the app itself, not the proxy
-        if app not in _IMPORTED:  # what a worker imports at start: autodiscovered tasks
-            app.loader.import_default_modules()
-            _IMPORTED.add(app)
-        task: object = app.tasks.get(name)
-        if task is not None:
-            return task
-    if "dramatiq" in sys.modules:
-        import dramatiq
-        from dramatiq.errors import ActorNotFound
-
-        try:
-            actor: object = dramatiq.get_broker().get_actor(name)
-            return actor
-        except ActorNotFound:
-            pass
+    task = resolve_task(name)
+    if task is not None:
+        return task
     if name in allowed:
         return name
     return None
-
-
-#: Celery apps whose task modules were imported (``import_default_modules``), once each.
-_IMPORTED: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def _is_framework_task(task: object) -> bool:
-    return isinstance(getattr(task, "actor_name", None), str) or callable(
-        getattr(task, "apply_async", None)
-    )
 
 
 def executor_name_of(executor: Callable[..., Any], given: object) -> str:

@@ -65,9 +65,10 @@ def prepare(
             name = task_name_of(intent.task)
             if name not in known and find_task(name, settings.tasks) is None:
                 raise UsageError(
-                    f"the relay could not find the task {name!r}: it dispatches only Celery"
-                    f" tasks and Dramatiq actors the application registered and the names in"
-                    f' AIRLOCK["OUTBOX"]["TASKS"]. Add {name!r} there.'
+                    f"the relay could not find the task {name!r}: it dispatches only the"
+                    f" tasks an installed plugin finds by name (Celery tasks, Dramatiq"
+                    f' actors, Huey tasks) and the names in AIRLOCK["OUTBOX"]["TASKS"].'
+                    f" Add {name!r} there."
                 )
             payload, args, kwargs, options = encode_payload(
                 intent.args, intent.kwargs, intent.dispatch_options
