@@ -157,6 +157,67 @@ def test_task_names_are_resolved_by_asking_the_plugins(
     assert airlock.plugins.resolve_task("os.system") is None
 
 
+class Holder:
+    def method(self) -> None:
+        pass
+
+    @staticmethod
+    def static() -> None:
+        pass
+
+
+def made_inside() -> Any:
+    def nested() -> None:
+        pass
+
+    return nested
+
+
+def of_the_script() -> None:
+    pass
+
+
+of_the_script.__module__ = "__main__"
+
+
+class CallableObject:
+    def __call__(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        task,
+        Holder.method,
+        Holder().method,
+        Holder.static,
+        "package.module.function",
+        len,
+        CallableObject(),
+    ],
+)
+def test_tasks_a_worker_can_import_by_path_have_no_problem(task: object) -> None:
+    assert airlock.plugins.why_not_importable(task) is None
+
+
+@pytest.mark.parametrize(
+    ("task", "problem"),
+    [
+        ("send_email", "'send_email' is not a dotted path (write 'package.module.function')"),
+        (".send_email", "'.send_email' is not a dotted path"),
+        (lambda: None, "test_plugin_api.<lambda> cannot be imported (a lambda, a nested"),
+        (made_inside(), "made_inside.<locals>.nested cannot be imported"),
+        (of_the_script, "__main__.of_the_script cannot be imported"),
+    ],
+)
+def test_why_a_worker_could_not_import_a_task_says_what_to_do(task: object, problem: str) -> None:
+    reason = airlock.plugins.why_not_importable(task)
+    assert reason is not None
+    assert problem in reason
+    assert reason.endswith("move it to a module") or "package.module.function" in reason
+
+
 class WithOptions:
     message_id_option = "job_id"
     unsafe_options = frozenset({"on_success"})

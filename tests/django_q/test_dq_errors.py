@@ -52,7 +52,7 @@ def nested_task() -> Any:
     [
         (lambda value: None, "cannot be imported"),
         (nested_task(), "cannot be imported"),
-        ("record", "is not one"),
+        ("record", "is not a dotted path"),
     ],
 )
 def test_a_task_a_worker_cannot_import(task: Any, message: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import FunctionType
+
 from airlock.errors import UnknownPluginError
 
 TYPE_CHECKING = False
@@ -39,6 +41,32 @@ def import_object(path: str, *, what: str = "object") -> Any:
         ) from None
 
 
+def why_not_importable(task: object) -> str | None:
+    """Why a worker in another process could not import ``task`` by name; ``None`` if it can.
+
+    For executors whose workers import each task by its dotted path (RQ,
+    django-q2): call it before sending, and raise with the reason. A string
+    must be a dotted path. A function, or the function of a method, must be
+    defined at the top level of a module other than ``__main__``: a lambda, a
+    nested function or a function of the running script has no path a worker
+    could import. Other callables (an instance with ``__call__``, a builtin)
+    are left to the framework: ``None``.
+    """
+    if isinstance(task, str):
+        if "." in task.strip("."):
+            return None
+        return f"{task!r} is not a dotted path (write 'package.module.function')"
+    function = getattr(task, "__func__", task)
+    if isinstance(function, FunctionType):
+        module, qualname = function.__module__, function.__qualname__
+        if module == "__main__" or "<" in qualname:
+            return (
+                f"{module}.{qualname} cannot be imported (a lambda, a nested function or a"
+                f" function of __main__); move it to a module"
+            )
+    return None
+
+
 def require(module: str, distribution: str) -> None:
     """Raise ``ImportError`` naming ``pip install <distribution>`` if ``module`` is missing.
 
@@ -73,4 +101,4 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> Callable[[str], An
     return attribute
 
 
-__all__ = ["import_object", "lazy_exports", "require"]
+__all__ = ["import_object", "lazy_exports", "require", "why_not_importable"]

@@ -18,7 +18,8 @@ Writing executors
     ``permanent_errors``.
 Tasks
     ``task_name``, ``task_reference``, ``resolve_task``, ``task_kinds``,
-    ``executor_name_for`` (where the task router sends a task).
+    ``executor_name_for`` (where the task router sends a task),
+    ``why_not_importable`` (for workers that import each task by its path).
 Workers
     ``running_task(task_name, headers)`` around each task a worker runs;
     ``publishing(intent)`` around each message an executor sends.
@@ -42,7 +43,7 @@ from airlock.dispatching import (
     unsafe_options,
 )
 from airlock.errors import CheckWarning
-from airlock.importing import import_object, lazy_exports, require
+from airlock.importing import import_object, lazy_exports, require, why_not_importable
 from airlock.intents import task_name, task_reference
 from airlock.inventory import PluginInfo, describe, distribution
 from airlock.manager import (
@@ -128,4 +129,5 @@ __all__ = [
     "task_reference",
     "unregister",
     "unsafe_options",
+    "why_not_importable",
 ]

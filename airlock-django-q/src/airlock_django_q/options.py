@@ -12,11 +12,11 @@ the same option is given.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from airlock import Intent, UsageError
+from airlock.plugins import why_not_importable
 
 #: ``async_task``'s options that airlock passes on. ``chain``, ``iter_count`` and
 #: ``iter_cached`` are left out: ``async_chain`` and ``async_iter`` set them.
@@ -97,27 +97,17 @@ def prepare(intent: Intent) -> Prepared:
 def _func(intent: Intent) -> Callable[..., Any] | str:
     """The task, if a django-q2 worker can import it again by name."""
     task: Callable[..., Any] | str = intent.task
-    if isinstance(task, str):
-        if "." not in task.strip("."):
-            raise UsageError(
-                f"{intent!r}: django-q2 imports a task by its dotted path; {task!r} is not"
-                f" one (write 'package.module.function')."
-            )
-        return task
-    if not callable(task):
+    if not isinstance(task, str) and not callable(task):
         raise UsageError(
             f"{intent!r}: the django_q executor sends functions (or their dotted paths);"
             f" {task!r} is not callable."
         )
-    function = getattr(task, "__func__", task)
-    if inspect.isfunction(function):
-        module, qualname = function.__module__, function.__qualname__
-        if module == "__main__" or "<" in qualname:
-            raise UsageError(
-                f"{intent!r}: django-q2 workers import a task's function by its dotted path,"
-                f" and {module}.{qualname} cannot be imported (a lambda, a nested function"
-                f" or a function of __main__). Move it to a module."
-            )
+    problem = why_not_importable(task)
+    if problem is not None:
+        raise UsageError(
+            f"{intent!r}: django-q2 workers import a task's function by its dotted path,"
+            f" and {problem}."
+        )
     return task
 
 

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from rq import Queue
 
 from airlock import Intent, UsageError
+from airlock.plugins import why_not_importable
 
 #: Parameters that are not options: the call itself, and the pipeline airlock owns.
 _NOT_OPTIONS = frozenset({"self", "func", "args", "kwargs", "pipeline"})
@@ -114,20 +115,9 @@ def _schedule(intent: Intent, options: dict[str, Any]) -> tuple[str, Any] | None
 def _job_reference(intent: Intent) -> Callable[..., Any] | str:
     """The task, if an RQ worker can import it again by name."""
     task: Callable[..., Any] | str = intent.task
-    if isinstance(task, str):
-        if "." not in task:
-            raise UsageError(
-                f"{intent!r}: RQ imports jobs by dotted path; {task!r} is not one"
-                f" (write 'package.module.function')."
-            )
-        return task
-    function = getattr(task, "__func__", task)
-    if inspect.isfunction(function):
-        module, qualname = function.__module__, function.__qualname__
-        if module == "__main__" or "<" in qualname:
-            raise UsageError(
-                f"{intent!r}: RQ workers import a job's function by its dotted path, and"
-                f" {module}.{qualname} cannot be imported (a lambda, a nested function or"
-                f" a function of __main__). Move it to a module."
-            )
+    problem = why_not_importable(task)
+    if problem is not None:
+        raise UsageError(
+            f"{intent!r}: RQ workers import a job's function by its dotted path, and {problem}."
+        )
     return task
