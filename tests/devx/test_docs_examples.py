@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import runpy
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +23,28 @@ def test_the_testing_examples_pass(pytester: pytest.Pytester) -> None:
     copy_examples(pytester, "orders.py", "test_orders.py", "test_markers.py")
     result = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "--strict-markers")
     result.assert_outcomes(passed=11)
+
+
+#: Runs the unittest example in a process where importing pytest fails, as if it
+#: were not installed: airlock.testing must not need it.
+WITHOUT_PYTEST = """
+import sys, unittest
+sys.modules["pytest"] = sys.modules["_pytest"] = None
+unittest.main(module="test_orders_unittest", argv=["unittest", "-v"])
+"""
+
+
+def test_the_unittest_example_passes_where_pytest_cannot_be_imported() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PYTEST],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "Ran 3 tests" in ran.stderr
+    assert ran.stderr.rstrip().endswith("OK")
 
 
 def test_the_failing_example_prints_what_the_page_shows(pytester: pytest.Pytester) -> None:

@@ -57,6 +57,35 @@ def test_celery_settings_pass_airlock_check_and_manage_py_check() -> None:
     assert managed.returncode == 0, managed.stderr
 
 
+#: Django's own test runner, in a process where importing pytest fails.
+RUNNER_WITHOUT_PYTEST = """
+import sys
+sys.modules["pytest"] = sys.modules["_pytest"] = None
+from django.core.management import execute_from_command_line
+execute_from_command_line(["django-admin", "test", "testing_testcase", "-v", "2", "--noinput"])
+"""
+
+
+def test_the_testcase_example_passes_under_djangos_runner_without_pytest() -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "shop_project.settings",
+        "PYTHONPATH": os.pathsep.join([str(EXAMPLES), str(ROOT / "examples" / "shop")]),
+    }
+    env.pop("AIRLOCK_DEMO_BROKER_URL", None)  # the shop's sync executor
+    ran = subprocess.run(
+        [sys.executable, "-c", RUNNER_WITHOUT_PYTEST],
+        cwd=EXAMPLES,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "Ran 2 tests" in ran.stderr
+    assert "\nOK\n" in ran.stderr
+
+
 @pytest.mark.django_db(transaction=True)
 def test_checkout_view_dispatches_after_the_request(client: Client) -> None:
     assert client.post("/docs/checkout/", {"customer": "ada"}).content == b"OK"
