@@ -57,7 +57,7 @@ class PolicyGuard:
 
     __slots__ = ("_memo", "scope")
     _state = GUARDED
-    _fast = False  # enqueue() takes its careful path, which refuses
+    _takes_plain_calls = False  # enqueue() takes its careful path, which refuses
 
     def __init__(self, scope: Any) -> None:
         self.scope = scope

@@ -25,7 +25,7 @@ the part of the buffer the owner sends or discards.
 The scope class (``airlock.scopes``) owns the lifecycle and keeps the list
 (``_entries``); the functions here are all that read or write it. What
 ``enqueue()`` reads of a scope is that list, its state, whether it takes
-plain calls (``_fast``), and its ``_admit`` / ``intent_enqueued`` steps on
+plain calls (``_takes_plain_calls``), and its ``_admit`` / ``intent_enqueued`` steps on
 the careful path.
 """
 
@@ -241,7 +241,7 @@ def _enqueue(
     scope = get_scope()
     if (
         scope is not None
-        and scope._fast  # no policy screens, no layers (airlock.policy() clears it)
+        and scope._takes_plain_calls  # no policy screens, no layers (airlock.policy() clears it)
         and _dispatch_options is None
         and lifecycle.enqueued is None
         and callable(task)

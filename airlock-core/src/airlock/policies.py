@@ -218,8 +218,9 @@ class policy:  # noqa: N801  (used like a function: `with airlock.policy(p):`)
     def __enter__(self) -> Policy:
         policy_stack.set((*policy_stack.get(), self._policy))
         current = current_scope.get()
-        if current is not None and current._fast:
-            current._fast = False  # its enqueues must now look for layers (airlock.buffer)
+        if current is not None and current._takes_plain_calls:
+            # Its enqueues must now make Intent objects, which carry the layers.
+            current._takes_plain_calls = False
         return self._policy
 
     def __exit__(

@@ -75,10 +75,10 @@ class Scope:
         "__weakref__",
         "_end",
         "_entries",
-        "_fast",
         "_parent",
         "_plan",
         "_state",
+        "_takes_plain_calls",
         "_token",
     )
     _token: Token[Any]
@@ -86,7 +86,7 @@ class Scope:
 
     #: The class keeps ``Scope``'s own steps (``_STEPS``), so its scopes may run
     #: the buffer in-process at their end.
-    _plain = True
+    _keeps_own_steps = True
     #: The class overrides ``intent_enqueued``: each intent needs an ``Intent`` object.
     _hears_enqueues = False
 
@@ -102,7 +102,7 @@ class Scope:
                 stacklevel=2,
             )
             cls.dispatch_all = _legacy_dispatch_all  # type: ignore[method-assign]
-        cls._plain = all(getattr(cls, name) is getattr(Scope, name) for name in _STEPS)
+        cls._keeps_own_steps = all(getattr(cls, name) is getattr(Scope, name) for name in _STEPS)
         cls._hears_enqueues = cls.intent_enqueued is not Scope.intent_enqueued
 
     def __init__(
@@ -119,14 +119,14 @@ class Scope:
             or policy is not None
             or executor is not None
             or on_dispatch_error != "stop"
-            or not self._plain
+            or not self._keeps_own_steps
         ):
             plan = self._own_plan(configured, policy, executor, on_dispatch_error)
         self._plan = plan
         self._entries: list[Any] = []
         #: ``enqueue()`` may append calls without ``Intent`` objects: no policy
         #: screens them, nothing hears them, no ``airlock.policy()`` layer is on.
-        self._fast = not plan.screens and not self._hears_enqueues
+        self._takes_plain_calls = not plan.screens and not self._hears_enqueues
         self._state = NEW
 
     def _own_plan(
@@ -143,7 +143,7 @@ class Scope:
             if executor is None
             else resolve_executor(executor, source="scope executor"),
             keep_going=on_error == "continue",
-            plain_scope=self._plain,
+            plain_scope=self._keeps_own_steps,
         )
 
     # -- inspection -------------------------------------------------------
@@ -262,8 +262,8 @@ class Scope:
         self._parent = parent
         self._token = set_scope(self)
         self._state = OPEN
-        if self._fast and get_layers():  # entered inside an airlock.policy() block
-            self._fast = False
+        if self._takes_plain_calls and get_layers():  # entered inside an airlock.policy() block
+            self._takes_plain_calls = False
         return self
 
     def exit(self) -> None:
@@ -432,7 +432,7 @@ class Scope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._plain and self._state == OPEN and get_scope() is self:
+        if self._keeps_own_steps and self._state == OPEN and get_scope() is self:
             # Scope's own exit() and flush() in one step, for the end of every block.
             self._state = EXITED  # first: an enqueue racing this sees it (see airlock.buffer)
             self._end = end = buffer.seal(self._entries)
