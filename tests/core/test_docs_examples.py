@@ -26,3 +26,15 @@ def test_every_example_is_shown_in_the_docs() -> None:
     pages = "".join(p.read_text() for p in DOCS.rglob("*.md"))
     missing = [p.name for p in EXAMPLES if f"docs/examples/{p.parent.name}/{p.name}" not in pages]
     assert missing == []
+
+
+def test_the_reference_page_documents_every_public_name_of_the_plugin_api() -> None:
+    import airlock.plugins
+
+    page = (DOCS / "reference.md").read_text()
+    undocumented = [
+        name
+        for name in airlock.plugins.__all__
+        if f"        - {name}\n" not in page and f"`{name}`" not in page
+    ]
+    assert undocumented == []
