@@ -38,3 +38,17 @@ def test_the_reference_page_documents_every_public_name_of_the_plugin_api() -> N
         if f"        - {name}\n" not in page and f"`{name}`" not in page
     ]
     assert undocumented == []
+
+
+def test_the_reference_page_documents_every_name_airlock_exports() -> None:
+    import airlock
+    import airlock.errors
+
+    page = (DOCS / "reference.md").read_text()
+    assert "::: airlock.errors\n" in page  # the whole module, every error class
+    undocumented = [
+        name
+        for name in airlock.__all__
+        if name not in page and getattr(airlock, name) is not getattr(airlock.errors, name, None)
+    ]
+    assert undocumented == []
