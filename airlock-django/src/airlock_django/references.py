@@ -20,15 +20,31 @@ from airlock import UsageError
 from airlock.plugins import executor_name, resolve_task, task_reference
 
 
-def task_name_of(task: object) -> str:
-    """The name a row stores for ``task``; ``UsageError`` if it has none the relay can use."""
+def task_name_of(task: object, allowed: Collection[str], found: set[str]) -> str:
+    """The name a row stores for ``task``; ``UsageError`` unless the relay can find it by it.
+
+    A name without dots must be one an installed plugin resolves; a dotted
+    one may also be listed in ``allowed``. ``found`` holds the names already
+    found in this flush (the registries do not change during one): they are
+    not looked up again, and a name found now is added.
+    """
     name = task_reference(task)
+    if name in found:
+        return name
     if "<" in name or ("." not in name and resolve_task(name) is None):
         raise UsageError(
             f"the outbox stores a task by name, and {task!r} has no importable name"
             f" ({name!r}); enqueue a module-level function or a task an installed plugin"
             f" registers (a Celery task, a Dramatiq actor, a Huey task)."
         )
+    if "." in name and find_task(name, allowed) is None:
+        raise UsageError(
+            f"the relay could not find the task {name!r}: it dispatches only the"
+            f" tasks an installed plugin finds by name (Celery tasks, Dramatiq"
+            f' actors, Huey tasks) and the names in AIRLOCK["OUTBOX"]["TASKS"].'
+            f" Add {name!r} there."
+        )
+    found.add(name)
     return name
 
 

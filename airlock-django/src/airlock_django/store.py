@@ -31,7 +31,7 @@ from django.utils import timezone
 from airlock import DispatchError, Intent, UsageError
 from airlock_django.codec import decode_options, encode_headers, encode_payload
 from airlock_django.conf import OutboxSettings
-from airlock_django.references import find_task, task_name_of
+from airlock_django.references import task_name_of
 
 if TYPE_CHECKING:
     from airlock_django.models import OutboxMessage
@@ -59,22 +59,14 @@ def prepare(
     rows: list[OutboxMessage] = []
     stored: list[tuple[uuid.UUID, Intent]] = []
     failed: list[tuple[Intent, BaseException]] = []
-    known: set[str] = set()  # names found once in this flush: the registries do not change
+    found: set[str] = set()  # task names the relay can find, looked up once per flush
     for intent in intents:
         try:
-            name = task_name_of(intent.task)
-            if name not in known and find_task(name, settings.tasks) is None:
-                raise UsageError(
-                    f"the relay could not find the task {name!r}: it dispatches only the"
-                    f" tasks an installed plugin finds by name (Celery tasks, Dramatiq"
-                    f' actors, Huey tasks) and the names in AIRLOCK["OUTBOX"]["TASKS"].'
-                    f" Add {name!r} there."
-                )
+            name = task_name_of(intent.task, settings.tasks, found)
             payload, args, kwargs, options = encode_payload(
                 intent.args, intent.kwargs, intent.dispatch_options
             )
             headers = encode_headers(intent.headers)
-            known.add(name)
         except (UsageError, TypeError, ValueError) as exc:
             failed.append((intent, exc))
             continue
