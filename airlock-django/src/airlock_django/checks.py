@@ -67,9 +67,17 @@ def _relay_only() -> str | None:
         return None
     if read_outbox_settings(raw.get("OUTBOX"))[0].fast_path:
         return None
+    return _scope_database(raw)
+
+
+def _scope_database(raw: dict[str, Any]) -> str | None:
+    """The database alias the configured scope writes to (``SCOPE_KWARGS["using"]``).
+
+    ``None`` when that alias is not in ``DATABASES``: ``airlock.E006`` says so.
+    """
     scope_kwargs = raw.get("SCOPE_KWARGS")
     using = (scope_kwargs if isinstance(scope_kwargs, dict) else {}).get("using") or "default"
-    return using if using in settings.DATABASES else None  # else airlock.E006 says so
+    return using if using in settings.DATABASES else None
 
 
 @checks.register(TAG)
@@ -149,9 +157,8 @@ def check_relay_locks(
     scope = raw.get("SCOPE")
     if scope != "outbox" and not (isinstance(scope, type) and issubclass(scope, OutboxScope)):
         return []
-    scope_kwargs = raw.get("SCOPE_KWARGS")
-    using = (scope_kwargs if isinstance(scope_kwargs, dict) else {}).get("using") or "default"
-    if using not in settings.DATABASES or databases is None or using not in databases:
+    using = _scope_database(raw)
+    if using is None or databases is None or using not in databases:
         return []
     connection = connections[using]
     try:
