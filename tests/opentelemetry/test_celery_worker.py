@@ -58,7 +58,7 @@ def test_the_task_span_is_a_child_of_the_enqueuing_span(
         airlock.enqueue(record, "celery-parent")
     trace_id, request_id = hex_ids(request)
 
-    spans = wait_for(span_file, "inside", WORKER_TIMEOUT)
+    spans = wait_for(span_file, "process airlock_otel.record", WORKER_TIMEOUT)
     [task] = by_name(spans, "process airlock_otel.record")
     [inside] = by_name(spans, "inside")
     assert task["kind"] == "CONSUMER", worker.output()
@@ -80,7 +80,7 @@ def test_a_flush_after_the_span_ended_still_carries_the_enqueuers_context(
             pass
     trace_id, enqueuer_id = hex_ids(enqueuer)
 
-    spans = wait_for(span_file, "inside", WORKER_TIMEOUT)
+    spans = wait_for(span_file, "process airlock_otel.record", WORKER_TIMEOUT)
     [task] = by_name(spans, "process airlock_otel.record")
     assert (task["trace_id"], task["parent_id"]) == (trace_id, enqueuer_id)
 
@@ -104,7 +104,7 @@ def test_with_the_celery_instrumentation_one_consumer_span_and_one_unbroken_chai
     assert publish.parent is not None
     assert publish.parent.span_id == flush.context.span_id
 
-    worker_spans = wait_for(span_file, "inside", WORKER_TIMEOUT)
+    worker_spans = wait_for(span_file, "run/airlock_otel.record", WORKER_TIMEOUT)
     consumers = [span for span in worker_spans if span["kind"] == "CONSUMER"]
     assert [span["name"] for span in consumers] == ["run/airlock_otel.record"]
     [run] = consumers
@@ -139,7 +139,7 @@ def test_with_the_instrumentation_a_batch_of_many_traces_sends_each_in_its_own(
         requests
     )
 
-    worker_spans = wait_for(span_file, "inside", WORKER_TIMEOUT, count=2)
+    worker_spans = wait_for(span_file, "run/airlock_otel.record", WORKER_TIMEOUT, count=2)
     consumers = [span for span in worker_spans if span["kind"] == "CONSUMER"]
     assert [span["name"] for span in consumers] == ["run/airlock_otel.record"] * 2
     assert sorted(span["trace_id"] for span in consumers) == sorted(t for t, _ in requests)

@@ -51,7 +51,7 @@ def test_dramatiq_task_span_is_a_child_of_the_enqueuing_span(
         airlock.enqueue(otel_dramatiq_app.record, "fail")
     trace_id, request_id = hex_ids(request)
 
-    spans = wait_for(span_file, "inside", WORKER_TIMEOUT, count=2)
+    spans = wait_for(span_file, "process record", WORKER_TIMEOUT, count=2)
     tasks = [span for span in spans if span["name"] == "process record"]
     assert len(tasks) == 2, worker.output()
     assert {(span["trace_id"], span["parent_id"]) for span in tasks} == {(trace_id, request_id)}

@@ -92,7 +92,7 @@ def test_the_relay_sends_the_enqueuers_context(
     # The relay's flush runs outside any span: it continues the one enqueuer's trace.
     assert enqueuer["flush_trace_ids"] == [enqueuer["trace_id"]]
 
-    spans = wait_for(span_file, "inside", WORKER_TIMEOUT)
+    spans = wait_for(span_file, "process airlock_otel.record", WORKER_TIMEOUT)
     [task] = [span for span in spans if span["name"] == "process airlock_otel.record"]
     assert task["trace_id"] == enqueuer["trace_id"], worker.output()
     assert task["parent_id"] == enqueuer["span_id"]
